@@ -1,0 +1,74 @@
+"""The public entry points: `answer`, `document`, `default_index`. A question runs retrieve -> read -> cite."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .ingest import read_folder
+from .read import read
+from .retrieve import retrieve
+from .settings import Settings, from_env
+from .store import BadIndexError, Index, mismatch, read_manifest, stale
+from .types import Answer
+
+MAX_QUESTION_CHARS = 2000
+
+_lock = threading.Lock()
+_default: dict[tuple, Index] = {}
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked: empty, or too long."""
+
+
+def answer(question: str, index: Index | None = None, settings: Settings | None = None) -> Answer:
+    """Answer `question` with a verbatim quote and its citation from `index` (default: the seed index)."""
+    question = check_question(question)
+    settings = settings or from_env()
+    index = index or default_index(settings)
+    query_vector = index.embedder.embed_queries([question])[0]
+    hits = retrieve(index, query_vector, settings.top_k)
+    return read(question, query_vector, hits, index, settings)
+
+
+def check_question(question) -> str:
+    """The question stripped, or a QuestionError saying what is wrong with it."""
+    if not isinstance(question, str):
+        raise QuestionError(f"a question must be text, not {type(question).__name__}")
+    question = question.strip()
+    if not question:
+        raise QuestionError("the question is empty; ask something about the articles")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return question
+
+
+def document(doc_id: str, index: Index | None = None) -> str:
+    """The stored (repaired) text of a document: the text every citation's offsets point into."""
+    index = index or default_index()
+    try:
+        return index.documents[doc_id].text
+    except KeyError:
+        raise KeyError(f"no document {doc_id!r} in the index at {index.path}") from None
+
+
+def default_index(settings: Settings | None = None) -> Index:
+    """The index over the seeds folder: built on first use, rebuilt when the seeds or settings change."""
+    settings = settings or from_env()
+    key = (str(settings.seeds_dir), str(settings.index_dir), tuple(settings.build_key().items()))
+    with _lock:
+        if key not in _default:
+            _default[key] = open_or_build(settings.seeds_dir, settings.index_dir, settings)
+        return _default[key]
+
+
+def open_or_build(folder: Path, path: Path, settings: Settings) -> Index:
+    """Open the index at `path` if it is complete, current for `folder` and built with `settings`; else build it."""
+    corpus = read_folder(folder)
+    try:
+        manifest = read_manifest(Path(path))
+        if not mismatch(manifest, settings) and not stale(manifest, corpus):
+            return Index.open(path, settings)
+    except BadIndexError:
+        pass
+    return Index.build(folder, path, settings)

