@@ -61,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", parents=[common], help="run an eval set (ours .jsonl, or SQuAD-style .json)")
     e.add_argument("file", type=Path)
     e.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    e.add_argument("--articles", type=int, default=0, help="SQuAD-style files: only the first N articles")
     e.add_argument("--out", type=Path, default=REPO_ROOT / "eval" / "reports", help="report folder")
     e.set_defaults(run=cmd_eval)
     return p
@@ -124,7 +125,7 @@ def cmd_chat(args, settings) -> int:
 def cmd_eval(args, settings) -> int:
     from . import evaluate
 
-    results = evaluate.run(args.file, settings, limit=args.limit)
+    results = evaluate.run(args.file, settings, limit=args.limit, max_articles=args.articles)
     md = evaluate.write_report(results, settings, str(args.file), args.out)
     summary = evaluate.summarize(results, settings.threshold())
     print(json.dumps(summary, indent=2))

@@ -27,12 +27,15 @@ class EvalSet:
     documents: list[Document] = field(default_factory=list)  # empty: ask the default index
 
 
-def load(path: str | Path) -> EvalSet:
-    """An eval set from a .jsonl file (ours) or a SQuAD-style .json file (with its own corpus)."""
+def load(path: str | Path, max_articles: int = 0) -> EvalSet:
+    """An eval set from a .jsonl file (ours) or a SQuAD-style .json file (with its own corpus,
+    optionally only its first `max_articles` articles for a quick run)."""
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no eval set at {path}")
     if path.suffix == ".jsonl":
         return load_jsonl(path)
-    return load_squad(path)
+    return load_squad(path, max_articles)
 
 
 def load_jsonl(path: Path) -> EvalSet:
@@ -50,11 +53,13 @@ def load_jsonl(path: Path) -> EvalSet:
     return EvalSet(path.stem, questions)
 
 
-def load_squad(path: Path) -> EvalSet:
+def load_squad(path: Path, max_articles: int = 0) -> EvalSet:
     """Each paragraph becomes a document (titled by its article); each question keeps its gold paragraph."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     articles = data["data"] if isinstance(data, dict) else [{"title": "", "paragraphs": data}]
+    if max_articles:
+        articles = articles[:max_articles]
     documents, questions, seen = [], [], {}
     for a_no, article in enumerate(articles):
         title = article.get("title") or f"article {a_no}"

@@ -66,9 +66,10 @@ def contains(haystack: str, golds: list[str]) -> bool:
     return any(f" {normalize(g)} " in h for g in golds if normalize(g))
 
 
-def run(path: str | Path, settings: Settings, limit: int = 0, progress: bool = True) -> list[Result]:
+def run(path: str | Path, settings: Settings, limit: int = 0, progress: bool = True,
+        max_articles: int = 0) -> list[Result]:
     """Answer every question (with abstention by threshold switched off, so the threshold can be swept)."""
-    evalset = evalsets.load(path)
+    evalset = evalsets.load(path, max_articles)
     index = (Index.from_documents(evalset.documents, settings, source=str(path), progress=progress)
              if evalset.documents else default_index(settings))
     raw = replace(settings, abstain_threshold=NO_THRESHOLD)

@@ -11,6 +11,7 @@ import numpy as np
 import Stemmer
 
 from . import answer_types as types
+from . import calibrate
 from .retrieve import Hit
 from .settings import Settings
 from .store import Index
@@ -33,8 +34,8 @@ class Scored:
 def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index, settings: Settings) -> Answer:
     """Answer `question` from the retrieved `hits`, quoting the index's stored text verbatim."""
     ranked = score_sentences(question, query_vector, hits, index, settings)
-    if not ranked or ranked[0].score < settings.threshold():
-        return abstain(question, ranked[0].score if ranked else 0.0)
+    if not ranked:
+        return abstain(question, 0.0, {})
     qtype = types.classify(question)
     qterms = terms(question)
     idf = _idf(index)
@@ -46,18 +47,46 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
             if best is None or total > best[0]:
                 best = (total, cand, found)
     if best is None:
-        return abstain(question, ranked[0].score)
+        sig = signals(qterms, qtype, ranked[0], None, hits, index, query_vector)
+        return abstain(question, calibrate.confidence(sig, settings.embedder), sig)
     total, cand, found = best
+    sig = signals(qterms, qtype, cand, found, hits, index, query_vector)
+    conf = calibrate.confidence(sig, settings.embedder)
+    if conf < settings.threshold():
+        return abstain(question, conf, sig)
     doc = index.documents[index.sentences[cand.sentence].doc_id]
     (ev_start, ev_end), (a_start, a_end) = found.evidence, found.answer
     primary = Citation(doc.doc_id, doc.title, doc.text[ev_start:ev_end], ev_start, ev_end,
                        round(cand.score, 4), a_start, a_end)
     short = doc.text[a_start:a_end]
-    return Answer(question, short, False, [primary] + _support(short, cand, ranked, index), cand.score)
+    return Answer(question, short, False, [primary] + _support(short, cand, ranked, index), conf, signals=sig)
 
 
-def abstain(question: str, score: float) -> Answer:
-    return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE)
+def abstain(question: str, score: float, sig: dict) -> Answer:
+    return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE, sig)
+
+
+def signals(qterms: list[str], qtype, cand: Scored, found, hits: list[Hit], index: Index,
+            query_vector: np.ndarray) -> dict[str, float]:
+    """The evidence signals the abstention model reads (see qa.calibrate.FEATURES)."""
+    idf = _idf(index)
+    content = [t for t in qterms if t not in types.STOPWORDS]
+    if found is not None:
+        doc = index.documents[index.sentences[cand.sentence].doc_id]
+        window = terms(doc.text[found.evidence[0]:found.evidence[1]])
+    else:
+        window = terms(_text(index, cand.sentence))
+    retrieved = {t for h in hits for t in terms(h.chunk.text)}
+    return {
+        "dense": cand.dense,
+        "dense_z": _standing(cand.dense, query_vector, index),
+        "lexical": cand.lexical,
+        "window_lexical": overlap(content, window, idf),
+        "missing": 1.0 - overlap(content, list(retrieved), idf),
+        "chunk": hits[0].score if hits else 0.0,
+        "closeness": found.closeness if found is not None else 0.0,
+        "typed": 1.0 if qtype.strict else 0.0,
+    }
 
 
 def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
@@ -81,6 +110,12 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit], in
         ranked.append(Scored(sid, score, float(d), lex))
     ranked.sort(key=lambda c: -c.score)
     return ranked
+
+
+def _standing(dense: float, query_vector: np.ndarray, index: Index) -> float:
+    """How far the evidence stands above the corpus: its similarity as a z-score over every sentence."""
+    sims = index.sentence_vectors @ query_vector.astype(np.float32)
+    return float((dense - sims.mean()) / (sims.std() + 1e-6))
 
 
 def terms(text: str) -> list[str]:

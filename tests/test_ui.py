@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 import qa
-from ui.app import build, render
+from ui.app import THEME, build, render
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def test_render_marks_the_answer_inside_the_quote(seed_index, settings):
     md = render(qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=settings))
-    assert md.startswith("**Luca de Meo**")
+    assert md.startswith("**Luca de Meo** <small>(confidence ")
     assert "<mark>Luca de Meo</mark>" in md and "<blockquote>" in md
     assert "Source: <b>" in md and "characters" in md
 
@@ -38,7 +38,8 @@ def _free_port() -> int:
 def served(seed_index, settings):
     demo = build(settings, seed_index)
     port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        theme=THEME)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

@@ -13,6 +13,10 @@ from qa.settings import Settings, from_env  # noqa: E402
 from qa.store import Index  # noqa: E402
 from qa.types import Answer, Citation  # noqa: E402
 
+# System fonts only: the default theme would fetch web fonts from the internet.
+THEME = gr.themes.Default(font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
+                          font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
+
 EXAMPLES = [
     "Who is Nissan's new boss?",
     "How much will the Dacia version cost?",
@@ -26,7 +30,7 @@ def render(ans: Answer) -> str:
     """An answer as chat Markdown: bold short answer, quote with the answer marked, then the sources."""
     if ans.abstained:
         return f"**{html.escape(ans.message)}**\n\nNone of the articles supports an answer to this question."
-    parts = [f"**{html.escape(ans.text)}**", ""]
+    parts = [f"**{html.escape(ans.text)}** <small>(confidence {ans.score:.0%})</small>", ""]
     for n, c in enumerate(ans.citations):
         if n == 1:
             parts += ["", f"Also stated in {len(ans.citations) - 1} other source(s):"]
@@ -46,7 +50,7 @@ def quote_html(c: Citation) -> str:
 
 def source_line(c: Citation) -> str:
     return (f"<small>Source: <b>{html.escape(c.title)}</b> · <code>{html.escape(c.doc_id)}</code> · "
-            f"characters {c.start}–{c.end} · score {c.score:.2f}</small>")
+            f"characters {c.start}–{c.end}</small>")
 
 
 def build(settings: Settings | None = None, index: Index | None = None) -> gr.Blocks:
@@ -79,7 +83,7 @@ def launch(settings: Settings | None = None, host: str = "127.0.0.1", port: int 
            open_browser: bool = True, index: Index | None = None) -> None:
     demo = build(settings, index)
     demo.queue(default_concurrency_limit=2).launch(server_name=host, server_port=port, inbrowser=open_browser,
-                                                   share=False, show_error=True)
+                                                   share=False, show_error=True, theme=THEME)
 
 
 if __name__ == "__main__":

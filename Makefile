@@ -1,0 +1,48 @@
+# Two commands for a new machine: `make chat` (the chat page over the bundled articles) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: chat test test-slow index eval bench clean
+
+chat: $(VENV)/.installed
+	$(BIN)/qa chat
+
+test: $(VENV)/.installed-test /usr/bin/chromium
+	$(BIN)/python -m pytest
+
+# benchmark-sized runs, kept out of `make test`
+test-slow: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m slow
+
+index: $(VENV)/.installed
+	$(BIN)/qa index build seeds
+
+eval: $(VENV)/.installed
+	$(BIN)/qa eval eval/seeds.jsonl
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/embedders.py
+
+# CPU torch first, from the local wheel: a plain `torch` requirement would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Headless browser for the chat-page test, from Debian (Playwright's own download cannot work offline).
+/usr/bin/chromium:
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+clean:
+	rm -rf index .pytest_cache

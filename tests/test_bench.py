@@ -1,0 +1,43 @@
+"""Benchmark-sized runs (marked slow; `make test` skips them). CI runs the small `ci_slice` ones."""
+import pytest
+
+from qa import evaluate
+from qa.settings import Settings
+
+from .conftest import SHARED
+
+XQUAD_EN = SHARED / "bench" / "xquad" / "xquad.en.json"
+SQUAD2 = SHARED / "bench" / "squad2_en_cs224n" / "dev-v2.0.json"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _needs_shared():
+    if not XQUAD_EN.exists():
+        pytest.skip("../shared/bench is not beside this checkout")
+
+
+def test_ci_slice_xquad_en_open_corpus(tmp_path):
+    """First 4 XQuAD articles (20 paragraphs, ~100 questions), asked open-corpus end to end."""
+    results = evaluate.run(XQUAD_EN, Settings(), max_articles=4, progress=False)
+    s = evaluate.summarize(results, Settings().threshold())
+    assert s["questions"] >= 80
+    assert s["verbatim"] == 1.0
+    assert s["top_citation_correct"] >= 0.8
+    assert s["evidence_contains"] >= 0.6
+    evaluate.write_report(results, Settings(), str(XQUAD_EN), tmp_path)
+
+
+def test_ci_slice_seeds_eval(tmp_path):
+    results = evaluate.run("eval/seeds.jsonl", Settings(index_dir=tmp_path / "index"), progress=False)
+    s = evaluate.summarize(results, Settings().threshold())
+    assert s["verbatim"] == 1.0
+    assert s["top_citation_correct"] >= 0.7
+
+
+def test_xquad_en_full(tmp_path):
+    results = evaluate.run(XQUAD_EN, Settings(), progress=False)
+    s = evaluate.summarize(results, Settings().threshold())
+    assert s["verbatim"] == 1.0 and s["questions"] == 1190
+    evaluate.write_report(results, Settings(), str(XQUAD_EN), tmp_path)
