@@ -31,9 +31,9 @@ SETS = {
 
 def doc_ranking(index: Index, vector, depth: int = 40) -> list[str]:
     seen: list[str] = []
-    for hit in dense(index, vector, depth):
-        if hit.chunk.doc_id not in seen:
-            seen.append(hit.chunk.doc_id)
+    for i in dense(index, vector, depth):
+        if index.chunks[i].doc_id not in seen:
+            seen.append(index.chunks[i].doc_id)
     return seen
 
 

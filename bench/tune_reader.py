@@ -43,7 +43,7 @@ def main() -> None:
     prepared = []
     for q in qs:
         vec = index.embedder.embed_queries([q.question])[0]
-        prepared.append((q, vec, retrieve(index, vec, settings.top_k)))
+        prepared.append((q, vec, retrieve(index, q.question, vec, settings.top_k, settings.retrieval)))
     rows = []
     grid = itertools.product([0.5, 1.0, 2.0], [0.0, 0.25, 0.5, 1.0], [0.0, 0.25, 0.5], [0.0, 0.3, 0.6])
     for wd, wl, wc, wx in grid:

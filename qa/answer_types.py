@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import Stemmer
+from .lexical import stem, terms
 
-_stem = Stemmer.Stemmer("english").stemWord
+_stem = stem
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def extract(qtype: QType, question: str, qterms: list[str], idf: dict[str, float
                 close, span = max(scored)
         elif qtype is REASON:
             span = _reason(text, f_start, f_end, anchors)
-        span = span or _phrase(text, f_start, f_end, qset, reason=False)
+        span = span or _phrase(text, f_start, f_end, qset)
         return Extraction((f_start, f_end), span, min(close, 1.0)) if span else None
     for text, ev_start, ev_end, f_start, f_end in windows:
         cands = [c for c in _typed(qtype, text, ev_start, ev_end) if not _in_question(text[c[0]:c[1]], qset)]
@@ -187,7 +187,7 @@ def _ordinary_word(text: str, start: int, end: int) -> bool:
 
 
 def _stems(text: str) -> set[str]:
-    return {_stem(w.lower()) for w in re.findall(r"\w+", text)}
+    return set(terms(text))
 
 
 def _reason(text: str, start: int, end: int, anchors: list[tuple[int, float]]) -> tuple[int, int] | None:
@@ -200,14 +200,8 @@ def _reason(text: str, start: int, end: int, anchors: list[tuple[int, float]]) -
         clause_end = cue.end() + stop.start() if stop else end
         words = list(re.finditer(r"\S+", text[cue.start():clause_end]))[:MAX_PHRASE_WORDS * 2]
         if len(words) >= 2:
-            return _trim_end(text, cue.start(), cue.start() + words[-1].end())
+            return _trim(text, cue.start(), cue.start() + words[-1].end())
     return None
-
-
-def _trim_end(text: str, start: int, end: int) -> tuple[int, int]:
-    while end > start and text[end - 1] in ".,;:!?“”\"()":
-        end -= 1
-    return start, end
 
 
 def _typed(qtype: QType, text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -267,7 +261,7 @@ def _trim_name(text: str, start: int, end: int, people: bool = True) -> tuple[in
 
 
 def _in_question(span: str, qset: set[str]) -> bool:
-    words = [_stem(w.lower()) for w in re.findall(r"\w+", span)]
+    words = terms(span)
     return bool(words) and all(w in qset for w in words)
 
 
@@ -300,17 +294,11 @@ def _richness(text: str, span: tuple[int, int]) -> int:
     return sum(ch in "€$£%" for ch in piece) * 10 + len(piece)
 
 
-def _phrase(text: str, start: int, end: int, qset: set[str], reason: bool) -> tuple[int, int] | None:
+def _phrase(text: str, start: int, end: int, qset: set[str]) -> tuple[int, int] | None:
     """The run of words not in the question that lies nearest to the words that are, trimmed of stop words."""
     toks = [m for m in _TOKEN.finditer(text, start, end)]
     if not toks:
         return None
-    if reason:
-        cue = _REASON_CUE.search(text, start, end)
-        if cue:
-            after = [t for t in toks if t.start() > cue.end()]
-            if after:
-                return _trim(text, after[0].start(), after[min(len(after), MAX_PHRASE_WORDS * 2) - 1].end())
     in_q = [(_stem(t.group(0).lower().strip(".,")) in qset) or t.group(0).lower() in STOPWORDS for t in toks]
     content_q = [i for i, t in enumerate(toks) if _stem(t.group(0).lower().strip(".,")) in qset
                  and t.group(0).lower() not in STOPWORDS]

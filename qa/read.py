@@ -8,10 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import Stemmer
 
 from . import answer_types as types
 from . import calibrate
+from .lexical import terms
 from .retrieve import Hit
 from .settings import Settings
 from .store import Index
@@ -19,8 +19,6 @@ from .types import Answer, Citation
 
 ABSTAIN_MESSAGE = "The articles do not say."
 CANDIDATE_SENTENCES = 4  # best sentences tried for a typed answer before giving up
-_WORD = re.compile(r"\w+", re.UNICODE)
-_stem = Stemmer.Stemmer("english").stemWord
 
 
 @dataclass
@@ -116,11 +114,6 @@ def _standing(dense: float, query_vector: np.ndarray, index: Index) -> float:
     """How far the evidence stands above the corpus: its similarity as a z-score over every sentence."""
     sims = index.sentence_vectors @ query_vector.astype(np.float32)
     return float((dense - sims.mean()) / (sims.std() + 1e-6))
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens."""
-    return [_stem(w.lower()) for w in _WORD.findall(text)]
 
 
 def overlap(qterms: list[str], sterms: list[str], idf: dict[str, float]) -> float:

@@ -22,6 +22,7 @@ class Settings:
     seeds_dir: Path = REPO_ROOT / "seeds"
     index_dir: Path = REPO_ROOT / "index"
     # question time
+    retrieval: str = "dense"  # dense | bm25 | hybrid (both, fused by reciprocal rank); see README
     top_k: int = 5
     # weights of the sentence score: dense similarity, lexical overlap, retrieval score of its chunk
     w_dense: float = 1.0

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .chunk import chunk_document, fit_sentences, sentences
-from .embed import Embedder, get_embedder
+from .embed import BUILTIN_EMBEDDERS, Embedder, get_embedder
 from .ingest import Corpus, read_folder
 from .settings import Settings
 from .tokens import get_encoding
@@ -117,6 +117,8 @@ class Index:
             manifest = dict(self.manifest, files={n: _sha256(tmp / n) for n in FILES})
             _write_json(tmp / MANIFEST, manifest)  # written last: its presence marks a complete index
             old = None
+            if path.exists() and not _replaceable(path):
+                raise BadIndexError(f"{path} exists and is not an index folder; refusing to replace it")
             if path.exists():
                 old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.time_ns()}")
                 os.replace(path, old)
@@ -141,7 +143,15 @@ class Index:
                         f"index at {path} was built with {problem}; rebuild it with "
                         f"`qa index build {manifest.get('source') or 'DIR'} --index {path}` "
                         f"or open it with the settings it was built with")
-                return cls.build(manifest["source"], path, settings)
+                source = manifest.get("source") or ""
+                if not source or not Path(source).is_dir():
+                    raise BadIndexError(f"cannot rebuild {path}: the folder it was built from ({source or 'unknown'}) "
+                                        f"is not there; build it with `qa index build DIR --index {path}`")
+                return cls.build(source, path, settings)
+        name = manifest.get("settings", {}).get("embedder", "")
+        if name not in BUILTIN_EMBEDDERS and (settings is None or settings.embedder != name):
+            raise IndexMismatchError(f"index at {path} names the model {name!r}; open it with that embedder "
+                                     f"setting to load it (an index folder never chooses a model by itself)")
         for name in FILES:
             expected = manifest.get("files", {}).get(name)
             if not (path / name).is_file() or _sha256(path / name) != expected:
@@ -186,6 +196,14 @@ class Index:
         prev = sentence - 1 if sentence > 0 and self.sentences[sentence - 1].doc_id == doc else None
         nxt = sentence + 1 if sentence + 1 < len(self.sentences) and self.sentences[sentence + 1].doc_id == doc else None
         return prev, nxt
+
+
+def _replaceable(path: Path) -> bool:
+    """Only an empty folder or one holding an index (complete or half-written) may be replaced."""
+    if not path.is_dir():
+        return False
+    names = {p.name for p in path.iterdir()}
+    return not names or MANIFEST in names or names <= set(FILES)
 
 
 def read_manifest(path: Path) -> dict:

@@ -24,7 +24,8 @@ def test_default_embedder_ships_a_model_trained_on_public_data():
     assert Settings(abstain_threshold=0.9).threshold() == 0.9
 
 
-def test_confidence_is_a_probability():
-    sig = {f: 0.5 for f in calibrate.FEATURES}
-    assert 0 <= calibrate.confidence(sig, Settings().embedder) <= 1
-    assert 0 <= calibrate.confidence(sig, "st:some-model-without-calibration") <= 1
+def test_confidence_rises_with_the_evidence_similarity():
+    low = {f: 0.0 for f in calibrate.FEATURES} | {"dense": 0.80}
+    high = dict(low, dense=0.92)
+    name = Settings().embedder
+    assert calibrate.confidence(low, name) < Settings().threshold() < calibrate.confidence(high, name)

@@ -90,3 +90,19 @@ def test_cl100k_base_loads_with_network_blocked(tmp_path, monkeypatch):
 def test_unknown_encoding_is_a_clear_error():
     with pytest.raises(ValueError):
         get_encoding("no_such_encoding")
+
+
+def test_a_word_longer_than_the_budget_is_cut_not_truncated():
+    text = "See " + "x" * 3000 + " and " + "漢字" * 500 + "."
+    doc = Document("d", "t", text, "", "")
+    enc = get_encoding("cl100k_base")
+
+    def count(t):
+        return len(enc.encode(t))
+
+    def fits(t):
+        return count(t) <= 40
+
+    chunks = chunk_document(doc, fit_sentences(doc, sentences(doc), fits), count, fits, overlap_tokens=0)
+    assert all(c.n_tokens <= 40 for c in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")

@@ -34,3 +34,13 @@ def test_errors_are_one_clear_line(tmp_path):
     assert missing.returncode == 2 and "not a folder" in missing.stderr
     wrong = run("ask", "Who?", "--index", str(tmp_path / "none"))
     assert wrong.returncode == 2 and "no index at" in wrong.stderr
+
+
+def test_bad_settings_and_missing_index_flag_are_clear_errors(tmp_path):
+    bad_env = run("ask", "Who?", env={"QA_TOP_K": "five"})
+    assert bad_env.returncode == 2 and "QA_TOP_K='five'" in bad_env.stderr and "Traceback" not in bad_env.stderr
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Some text about a plant in Sunderland.")
+    no_target = run("index", "build", str(folder))
+    assert no_target.returncode == 2 and "--index" in no_target.stderr

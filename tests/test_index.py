@@ -105,3 +105,32 @@ def test_own_folder_builds_and_answers(tmp_path, settings):
     index = qa.Index.build(folder, tmp_path / "mine-index", settings)
     a = qa.answer("Where did the battery plant open?", index=index, settings=settings)
     assert a.text == "Sunderland" and a.citations[0].title == "Plant visit"
+
+
+def test_saving_never_replaces_a_folder_that_is_not_an_index(tmp_path, settings, seed_copy):
+    index = Index.build(seed_copy, None, settings)
+    with pytest.raises(BadIndexError, match="not an index folder"):
+        index.save(seed_copy)
+    assert len(list(seed_copy.glob("*.txt"))) == 5
+
+
+def test_rebuild_needs_the_source_folder(tmp_path, settings, seed_copy):
+    path = tmp_path / "index"
+    Index.build(seed_copy, path, settings)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["source"] = ""
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BadIndexError, match="cannot rebuild"):
+        Index.open(path, settings.with_overrides(chunk_tokens=96), rebuild=True)
+
+
+def test_an_index_folder_cannot_choose_an_outside_model(tmp_path, settings, built):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in built.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["settings"]["embedder"] = "st:/somewhere/else"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="never chooses a model"):
+        Index.open(copy)

@@ -46,3 +46,18 @@ def test_non_utf8_file_is_decoded(tmp_path):
 
 def test_utf8_bom_is_dropped():
     assert decode("\ufeffHello".encode("utf-8")) == "Hello"
+
+
+def test_nested_hidden_and_outside_files(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("First article about Renault.")
+    (tmp_path / "b" / "x.txt").write_text("Second article about Nissan.")
+    (tmp_path / ".git" / "notes.txt").write_text("not an article")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("secret")
+    (tmp_path / "link.txt").symlink_to(outside)
+    corpus = read_folder(tmp_path)
+    assert sorted(d.doc_id for d in corpus.documents) == ["a/x", "b/x"]
+    assert corpus.skipped == {str(tmp_path / "link.txt"): "links outside the folder"}

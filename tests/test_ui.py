@@ -13,15 +13,29 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 def test_render_marks_the_answer_inside_the_quote(seed_index, settings):
     md = render(qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=settings))
-    assert md.startswith("**Luca de Meo** <small>(confidence ")
+    assert md.startswith("<p><b>Luca de Meo</b> <small>(confidence ")
     assert "<mark>Luca de Meo</mark>" in md and "<blockquote>" in md
     assert "Source: <b>" in md and "characters" in md
 
 
-def test_render_escapes_html_in_articles():
-    c = qa.Citation("d", "<script>x</script>", "a <b>bold</b> claim", 0, 20, 1.0, 2, 5)
+def test_render_escapes_html_and_markdown_from_articles():
+    quote = "a <b>bold</b> claim\n\n[link](http://x) ![img](y)"
+    c = qa.Citation("d", "<script>x</script>", quote, 0, len(quote), 1.0, 2, 5)
     md = render(qa.Answer("q", "<b>", False, [c]))
-    assert "<script>" not in md and "&lt;b&gt;" in md
+    assert "<script>" not in md and "<b>bold" not in md
+    assert "<mark>&lt;b&gt;</mark>bold&lt;/b&gt; claim" in md and "&lt;script&gt;" in md
+    assert "\n" not in md, "a blank line would end the HTML block and let Markdown through"
+
+
+def test_chat_page_serves_on_loopback_by_default():
+    import inspect
+
+    from ui.app import launch
+
+    assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"
+    from qa.cli import parser
+
+    assert parser().parse_args(["chat"]).host == "127.0.0.1"
 
 
 def test_render_abstention():

@@ -27,30 +27,36 @@ EXAMPLES = [
 
 
 def render(ans: Answer) -> str:
-    """An answer as chat Markdown: bold short answer, quote with the answer marked, then the sources."""
+    """An answer as chat HTML: bold short answer, quote with the answer marked, then the sources.
+    Everything from the articles is escaped; line breaks become <br> so no Markdown is interpreted."""
     if ans.abstained:
-        return f"**{html.escape(ans.message)}**\n\nNone of the articles supports an answer to this question."
-    parts = [f"**{html.escape(ans.text)}** <small>(confidence {ans.score:.0%})</small>", ""]
+        return (f"<p><b>{html.escape(ans.message)}</b></p>"
+                "<p>None of the articles supports an answer to this question.</p>")
+    parts = [f"<p><b>{html.escape(ans.text)}</b> <small>(confidence {ans.score:.0%})</small></p>"]
     for n, c in enumerate(ans.citations):
         if n == 1:
-            parts += ["", f"Also stated in {len(ans.citations) - 1} other source(s):"]
-        parts += [quote_html(c), source_line(c), ""]
-    return "\n".join(parts).strip()
+            parts.append(f"<p>Also stated in {len(ans.citations) - 1} other source(s):</p>")
+        parts += [quote_html(c), source_line(c)]
+    return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
 
 
 def quote_html(c: Citation) -> str:
     """The verbatim quote, HTML-escaped, with the short answer wrapped in <mark>."""
     if c.start <= c.answer_start < c.answer_end <= c.end:
         a, b = c.answer_start - c.start, c.answer_end - c.start
-        inner = html.escape(c.quote[:a]) + "<mark>" + html.escape(c.quote[a:b]) + "</mark>" + html.escape(c.quote[b:])
+        inner = _escape(c.quote[:a]) + "<mark>" + _escape(c.quote[a:b]) + "</mark>" + _escape(c.quote[b:])
     else:
-        inner = html.escape(c.quote)
+        inner = _escape(c.quote)
     return f"<blockquote>{inner}</blockquote>"
 
 
 def source_line(c: Citation) -> str:
-    return (f"<small>Source: <b>{html.escape(c.title)}</b> · <code>{html.escape(c.doc_id)}</code> · "
-            f"characters {c.start}–{c.end}</small>")
+    return (f"<p><small>Source: <b>{html.escape(c.title)}</b> · <code>{html.escape(c.doc_id)}</code> · "
+            f"characters {c.start}–{c.end}</small></p>")
 
 
 def build(settings: Settings | None = None, index: Index | None = None) -> gr.Blocks:
