@@ -65,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, default=0, help="only the first N questions")
     e.add_argument("--articles", type=int, default=0, help="SQuAD-style files: only the first N articles")
     e.add_argument("--out", type=Path, default=REPO_ROOT / "eval" / "reports", help="report folder")
+    e.add_argument("--per-kind", action="store_true", help="also print the metrics per question kind")
     e.set_defaults(run=cmd_eval)
     return p
 
@@ -132,6 +133,12 @@ def cmd_eval(args, settings) -> int:
     md = evaluate.write_report(results, settings, str(args.file), args.out)
     summary = evaluate.summarize(results, settings.threshold())
     print(json.dumps(summary, indent=2))
+    if args.per_kind:
+        for kind in sorted({r.kind for r in results}):
+            part = evaluate.summarize([r for r in results if r.kind == kind], settings.threshold())
+            print(f"{kind or '-'}: " + ", ".join(f"{k} {part[k]}" for k in
+                  ("questions", "short_contains", "evidence_contains", "top_citation_correct",
+                   "false_abstention", "abstention_on_unanswerable")))
     print(f"report: {md}")
     return 0
 

@@ -19,10 +19,12 @@ from tqdm import tqdm
 
 from . import evalsets
 from .api import answer, default_index
+from .retrieve import retrieve
 from .settings import Settings
 from .store import Index
 
 NO_THRESHOLD = -1e9
+RANK_DEPTH = 20
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Result:
     cited: list[str]
     verbatim: bool
     seconds: float
+    gold_rank: int | None = None  # rank of the first gold document in the retrieval ranking (1-based)
 
 
 _PUNCTUATION = set(string.punctuation) | set("‘’“”€")
@@ -87,9 +90,22 @@ def run(path: str | Path, settings: Settings, limit: int = 0, progress: bool = T
                        for c in ans.citations)
         verbatim = verbatim and (not ans.citations or index.documents[ans.citations[0].doc_id].text[
             ans.citations[0].answer_start:ans.citations[0].answer_end] == ans.text)
+        ranking = doc_ranking(index, q.question, settings)
+        gold_rank = next((r for r, d in enumerate(ranking, 1) if d in q.docs), None)
         results.append(Result(q.qid, q.question, q.kind, q.lang, q.answers, q.docs, ans.text, ans.abstained,
-                              ans.score, ans.evidence, [c.doc_id for c in ans.citations], verbatim, seconds))
+                              ans.score, ans.evidence, [c.doc_id for c in ans.citations], verbatim, seconds,
+                              gold_rank))
     return results
+
+
+def doc_ranking(index: Index, question: str, settings: Settings, depth: int = RANK_DEPTH) -> list[str]:
+    """Documents in the order the retriever ranks their best chunk, up to `depth` documents."""
+    vector = index.embedder.embed_queries([question])[0]
+    ranking: list[str] = []
+    for hit in retrieve(index, question, vector, 4 * depth, settings.retrieval):
+        if hit.chunk.doc_id not in ranking:
+            ranking.append(hit.chunk.doc_id)
+    return ranking[:depth]
 
 
 def summarize(results: list[Result], threshold: float) -> dict:
@@ -112,6 +128,11 @@ def summarize(results: list[Result], threshold: float) -> dict:
         "short_contains": _mean(not abstains(r) and contains(r.text, r.gold) for r in has),
         "evidence_contains": _mean(not abstains(r) and contains(r.evidence, r.gold) for r in has),
         "top_citation_correct": _mean(not abstains(r) and bool(r.cited) and r.cited[0] in r.gold_docs for r in has),
+        "recall@1": _mean(r.gold_rank is not None and r.gold_rank <= 1 for r in has),
+        "recall@5": _mean(r.gold_rank is not None and r.gold_rank <= 5 for r in has),
+        "recall@10": _mean(r.gold_rank is not None and r.gold_rank <= 10 for r in has),
+        "mrr": _mean(1 / r.gold_rank if r.gold_rank else 0.0 for r in has),
+        "abstention_precision": _mean(not r.gold for r in results if abstains(r)),
         "false_abstention": _mean(abstains(r) for r in has),
         "abstention_on_unanswerable": _mean(abstains(r) for r in no),
         "em": 100 * sum(em(r) if r.gold else float(abstains(r)) for r in results) / max(n, 1),
@@ -159,9 +180,56 @@ def write_report(results: list[Result], settings: Settings, source: str, out_dir
         lines += ["", "## Short answers that miss the gold (first 40)", "", "| id | question | gold | answer |", "|---|---|---|---|"]
         lines += [f"| {r.qid} | {r.question} | {' / '.join(r.gold)} | {'(abstained)' if r.abstained else r.text} |"
                   for r in misses]
+    plots = _plots(results, rows, out_dir, name)
+    lines += ["", "## Plots", ""] + [f"![{title}]({file})" for title, file in plots]
     md = out_dir / f"{name}.md"
     md.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return md
+
+
+def _plots(results: list[Result], sweep_rows: list[dict], out_dir: Path, name: str) -> list[tuple[str, str]]:
+    """F1 by abstention threshold, retrieval recall@k, latency histogram: PNG files beside the report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    rows = [r for r in sweep_rows if r["threshold"] > NO_THRESHOLD]
+    if rows:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot([r["threshold"] for r in rows], [r["f1"] for r in rows], label="F1 (all)")
+        ax.plot([r["threshold"] for r in rows], [100 * r["false_abstention"] for r in rows], label="false abstention %")
+        if any(not r.gold for r in results):
+            ax.plot([r["threshold"] for r in rows], [100 * r["abstention_on_unanswerable"] for r in rows],
+                    label="abstention on unanswerable %")
+        ax.set_xlabel("abstention threshold (confidence)")
+        ax.legend(fontsize=8)
+        made.append(("F1 by threshold", _save(fig, out_dir / f"{name}-threshold.png")))
+    has = [r for r in results if r.gold]
+    if has:
+        ks = list(range(1, RANK_DEPTH + 1))
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(ks, [_mean(r.gold_rank is not None and r.gold_rank <= k for r in has) for k in ks], marker="o")
+        ax.set_xlabel("k (documents)")
+        ax.set_ylabel("recall@k of the gold document")
+        ax.set_ylim(0, 1.02)
+        made.append(("Retrieval recall@k", _save(fig, out_dir / f"{name}-recall.png")))
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist([1000 * r.seconds for r in results], bins=30)
+    ax.set_xlabel("qa.answer latency (ms)")
+    ax.set_ylabel("questions")
+    made.append(("Latency", _save(fig, out_dir / f"{name}-latency.png")))
+    return made
+
+
+def _save(fig, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path.name
 
 
 def _mean(values) -> float:

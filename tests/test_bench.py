@@ -28,7 +28,9 @@ def test_ci_slice_xquad_en_open_corpus(tmp_path):
     assert raw["evidence_contains"] >= 0.6
     calibrated = evaluate.summarize(results, Settings().threshold())  # all answerable: abstaining is wrong
     assert calibrated["false_abstention"] <= 0.35
-    assert evaluate.write_report(results, Settings(), str(XQUAD_EN), tmp_path).exists()
+    assert raw["recall@5"] >= 0.95, "dense retrieval should find the gold paragraph in the top 5"
+    report = evaluate.write_report(results, Settings(), str(XQUAD_EN), tmp_path)
+    assert report.exists() and len(list(tmp_path.glob("*.png"))) == 3
 
 
 def test_ci_slice_seeds_eval(tmp_path):
