@@ -116,8 +116,8 @@ def extract(qtype: QType, question: str, qterms: list[str], idf: dict[str, float
                       if not _in_question(text[c[0]:c[1]], qset)]
             if scored:
                 close, span = max(scored)
-        elif qtype is REASON:
-            span = _reason(text, f_start, f_end, anchors)
+        elif qtype is REASON:  # a reason is a clause: the cued one, else the sentence's own words
+            span = _reason(text, f_start, f_end, anchors) or _trim(text, f_start, f_end)
         span = span or _phrase(text, f_start, f_end, qset)
         return Extraction((f_start, f_end), span, min(close, 1.0)) if span else None
     for text, ev_start, ev_end, f_start, f_end in windows:
