@@ -15,7 +15,7 @@ import numpy as np
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # Signals the reader reports; the fitted model names the subset it uses.
-FEATURES = ("dense", "dense_z", "lexical", "window_lexical", "missing", "chunk", "closeness", "typed")
+FEATURES = ("dense", "lexical", "window_lexical", "missing", "chunk", "closeness", "typed")
 
 
 @functools.lru_cache(maxsize=1)

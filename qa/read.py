@@ -45,10 +45,10 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
             if best is None or total > best[0]:
                 best = (total, cand, found)
     if best is None:
-        sig = signals(qterms, qtype, ranked[0], None, hits, index, query_vector)
+        sig = signals(qterms, qtype, ranked[0], None, hits, index)
         return abstain(question, calibrate.confidence(sig, settings.embedder), sig)
     total, cand, found = best
-    sig = signals(qterms, qtype, cand, found, hits, index, query_vector)
+    sig = signals(qterms, qtype, cand, found, hits, index)
     conf = calibrate.confidence(sig, settings.embedder)
     if conf < settings.threshold():
         return abstain(question, conf, sig)
@@ -64,8 +64,7 @@ def abstain(question: str, score: float, sig: dict) -> Answer:
     return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE, sig)
 
 
-def signals(qterms: list[str], qtype, cand: Scored, found, hits: list[Hit], index: Index,
-            query_vector: np.ndarray) -> dict[str, float]:
+def signals(qterms: list[str], qtype, cand: Scored, found, hits: list[Hit], index: Index) -> dict[str, float]:
     """The evidence signals the abstention model reads (see qa.calibrate.FEATURES)."""
     idf = _idf(index)
     content = [t for t in qterms if t not in types.STOPWORDS]
@@ -77,7 +76,6 @@ def signals(qterms: list[str], qtype, cand: Scored, found, hits: list[Hit], inde
     retrieved = {t for h in hits for t in terms(h.chunk.text)}
     return {
         "dense": cand.dense,
-        "dense_z": _standing(cand.dense, query_vector, index),
         "lexical": cand.lexical,
         "window_lexical": overlap(content, window, idf),
         "missing": 1.0 - overlap(content, list(retrieved), idf),
@@ -108,12 +106,6 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit], in
         ranked.append(Scored(sid, score, float(d), lex))
     ranked.sort(key=lambda c: -c.score)
     return ranked
-
-
-def _standing(dense: float, query_vector: np.ndarray, index: Index) -> float:
-    """How far the evidence stands above the corpus: its similarity as a z-score over every sentence."""
-    sims = index.sentence_vectors @ query_vector.astype(np.float32)
-    return float((dense - sims.mean()) / (sims.std() + 1e-6))
 
 
 def overlap(qterms: list[str], sterms: list[str], idf: dict[str, float]) -> float:

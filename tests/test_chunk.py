@@ -41,17 +41,20 @@ def test_chunks_cover_every_sentence_and_overlap(seed_index, settings):
     assert overlapping > 0
 
 
-def test_long_sentence_is_split_at_words_not_truncated():
-    text = "word " * 400 + "end."
-    doc = Document("d", "t", text, "", "")
+def budget(tokens: int):
+    """A cl100k counter and the predicate `at most `tokens``, as the index build uses them."""
     enc = get_encoding("cl100k_base")
 
     def count(t):
         return len(enc.encode(t))
 
-    def fits(t):
-        return count(t) <= 50
+    return count, lambda t: count(t) <= tokens
 
+
+def test_long_sentence_is_split_at_words_not_truncated():
+    text = "word " * 400 + "end."
+    doc = Document("d", "t", text, "", "")
+    count, fits = budget(50)
     units = fit_sentences(doc, sentences(doc), fits)
     chunks = chunk_document(doc, units, count, fits, overlap_tokens=10)
     assert all(c.n_tokens <= 50 for c in chunks)
@@ -95,14 +98,7 @@ def test_unknown_encoding_is_a_clear_error():
 def test_a_word_longer_than_the_budget_is_cut_not_truncated():
     text = "See " + "x" * 3000 + " and " + "漢字" * 500 + "."
     doc = Document("d", "t", text, "", "")
-    enc = get_encoding("cl100k_base")
-
-    def count(t):
-        return len(enc.encode(t))
-
-    def fits(t):
-        return count(t) <= 40
-
+    count, fits = budget(40)
     chunks = chunk_document(doc, fit_sentences(doc, sentences(doc), fits), count, fits, overlap_tokens=0)
     assert all(c.n_tokens <= 40 for c in chunks)
     assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
