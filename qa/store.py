@@ -173,10 +173,6 @@ class Index:
 
     # ---- helpers used at question time -------------------------------------------------
     @property
-    def settings_key(self) -> dict:
-        return self.manifest["settings"]
-
-    @property
     def embedder(self) -> Embedder:
         return get_embedder(self.manifest["settings"]["embedder"])
 
