@@ -45,10 +45,10 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
             if best is None or total > best[0]:
                 best = (total, cand, found)
     if best is None:
-        sig = signals(qterms, qtype, ranked[0], None, hits, index)
+        sig = signals(qterms, idf, qtype, ranked[0], None, hits, index)
         return abstain(question, calibrate.confidence(sig, settings.embedder), sig)
     total, cand, found = best
-    sig = signals(qterms, qtype, cand, found, hits, index)
+    sig = signals(qterms, idf, qtype, cand, found, hits, index)
     conf = calibrate.confidence(sig, settings.embedder)
     if conf < settings.threshold():
         return abstain(question, conf, sig)
@@ -64,9 +64,9 @@ def abstain(question: str, score: float, sig: dict) -> Answer:
     return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE, sig)
 
 
-def signals(qterms: list[str], qtype, cand: Scored, found, hits: list[Hit], index: Index) -> dict[str, float]:
+def signals(qterms: list[str], idf: dict[str, float], qtype, cand: Scored, found, hits: list[Hit],
+            index: Index) -> dict[str, float]:
     """The evidence signals the abstention model reads (see qa.calibrate.FEATURES)."""
-    idf = _idf(index)
     content = [t for t in qterms if t not in types.STOPWORDS]
     if found is not None:
         doc = index.documents[index.sentences[cand.sentence].doc_id]

@@ -106,6 +106,8 @@ class Index:
     def save(self, path: str | Path) -> None:
         """Write to a temporary sibling folder, then swap it in, so readers never see half an index."""
         path = Path(path)
+        if path.exists() and not _replaceable(path):
+            raise BadIndexError(f"{path} exists and is not an index folder; refusing to replace it")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
         try:
@@ -117,8 +119,6 @@ class Index:
             manifest = dict(self.manifest, files={n: _sha256(tmp / n) for n in FILES})
             _write_json(tmp / MANIFEST, manifest)  # written last: its presence marks a complete index
             old = None
-            if path.exists() and not _replaceable(path):
-                raise BadIndexError(f"{path} exists and is not an index folder; refusing to replace it")
             if path.exists():
                 old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.time_ns()}")
                 os.replace(path, old)
