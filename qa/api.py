@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+from .followup import read_question
 from .ingest import read_folder
 from .read import read
 from .retrieve import retrieve
@@ -21,16 +23,21 @@ class QuestionError(ValueError):
     """A question that cannot be asked: empty, or too long."""
 
 
-def answer(question: str, index: Index | None = None, settings: Settings | None = None) -> Answer:
-    """Answer `question` with a verbatim quote and its citation from `index` (default: the seed index)."""
+def answer(question: str, index: Index | None = None, settings: Settings | None = None,
+           history: list[str] | None = None) -> Answer:
+    """Answer `question` with a verbatim quote and its citation from `index` (default: the seed index).
+    `history`: the earlier questions of a conversation (their `read_as` or text), most recent last, so
+    that a follow-up such as "How much will it cost?" is read against the previous question."""
     question = check_question(question)
     settings = settings or from_env()
     index = index or default_index(settings)
     # the index decides the model; calibration and threshold follow it
     settings = settings.with_overrides(embedder=index.manifest["settings"]["embedder"])
-    query_vector = index.embedder.embed_queries([question])[0]
-    hits = retrieve(index, question, query_vector, settings.top_k, settings.retrieval)
-    return read(question, query_vector, hits, index, settings)
+    reading = read_question(question, history)
+    query_vector = index.embedder.embed_queries([reading.text])[0]
+    hits = retrieve(index, reading.text, query_vector, settings.top_k, settings.retrieval)
+    found = read(reading.text, query_vector, hits, index, settings)
+    return replace(found, question=question, read_as=reading.text if reading.is_followup else "")
 
 
 def check_question(question) -> str:
@@ -65,12 +72,17 @@ def default_index(settings: Settings | None = None) -> Index:
 
 
 def open_or_build(folder: Path, path: Path, settings: Settings) -> Index:
-    """Open the index at `path` if it is complete, current for `folder` and built with `settings`; else build it."""
+    """Open the index at `path` (brought up to date with `folder` incrementally) if it is complete and built
+    with `settings`; else build it from scratch."""
     corpus = read_folder(folder)
     try:
         manifest = read_manifest(Path(path))
-        if not mismatch(manifest, settings) and not stale(manifest, corpus):
-            return Index.open(path, settings)
+        if not mismatch(manifest, settings):
+            index = Index.open(path, settings)
+            if stale(manifest, corpus):  # only new and changed articles are embedded
+                index, _ = index.sync(corpus)
+                index.save(path)
+            return index
     except BadIndexError:
         pass
     return Index.build(folder, path, settings)

@@ -55,7 +55,10 @@ def parser() -> argparse.ArgumentParser:
     a.set_defaults(run=cmd_ask)
 
     c = sub.add_parser("chat", parents=[common], help="open the chat page")
-    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--host", default="127.0.0.1",
+                   help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    c.add_argument("--auth", metavar="USER:PASSWORD",
+                   help="require this login (default: $QA_CHAT_AUTH; recommended with any --host but loopback)")
     c.add_argument("--port", type=int, default=7860)
     c.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     c.set_defaults(run=cmd_chat)
@@ -120,9 +123,22 @@ def cmd_ask(args, settings) -> int:
 
 
 def cmd_chat(args, settings) -> int:
+    import os
+
     from ui.app import launch
 
-    launch(settings, host=args.host, port=args.port, open_browser=not args.no_browser, index=_open(args, settings))
+    auth = None
+    raw = args.auth or os.environ.get("QA_CHAT_AUTH", "")
+    if raw:
+        user, sep, password = raw.partition(":")
+        if not (user and sep and password):
+            raise ValueError("--auth takes USER:PASSWORD")
+        auth = (user, password)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        print(f"qa: warning: serving on {args.host} without a login; anyone who can reach it can ask and "
+              f"add or remove articles (use --auth USER:PASSWORD)", file=sys.stderr)
+    launch(settings, host=args.host, port=args.port, open_browser=not args.no_browser, index=_open(args, settings),
+           auth=auth)
     return 0
 
 

@@ -33,7 +33,7 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
     """Answer `question` from the retrieved `hits`, quoting the index's stored text verbatim."""
     ranked = score_sentences(question, query_vector, hits, index, settings)
     if not ranked:
-        return abstain(question, 0.0, {})
+        return abstain(question, 0.0, {}, [], index)
     qtype = types.classify(question)
     qterms = terms(question)
     idf = _idf(index)
@@ -46,12 +46,12 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
                 best = (total, cand, found)
     if best is None:
         sig = signals(qterms, idf, qtype, ranked[0], None, hits, index)
-        return abstain(question, calibrate.confidence(sig, settings.embedder), sig)
+        return abstain(question, calibrate.confidence(sig, settings.embedder), sig, ranked, index)
     total, cand, found = best
     sig = signals(qterms, idf, qtype, cand, found, hits, index)
     conf = calibrate.confidence(sig, settings.embedder)
     if conf < settings.threshold():
-        return abstain(question, conf, sig)
+        return abstain(question, conf, sig, ranked, index)
     doc = index.documents[index.sentences[cand.sentence].doc_id]
     (ev_start, ev_end), (a_start, a_end) = found.evidence, found.answer
     primary = Citation(doc.doc_id, doc.title, doc.text[ev_start:ev_end], ev_start, ev_end,
@@ -60,8 +60,21 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
     return Answer(question, short, False, [primary] + _support(short, cand, ranked, index), conf, signals=sig)
 
 
-def abstain(question: str, score: float, sig: dict) -> Answer:
-    return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE, sig)
+def abstain(question: str, score: float, sig: dict, ranked: list[Scored], index: Index,
+            limit: int = 2) -> Answer:
+    """"The articles do not say", with the nearest sentences it found (from different articles)."""
+    closest, seen = [], set()
+    for cand in ranked:
+        span = index.sentences[cand.sentence]
+        if span.doc_id in seen:
+            continue
+        seen.add(span.doc_id)
+        doc = index.documents[span.doc_id]
+        closest.append(Citation(doc.doc_id, doc.title, doc.text[span.start:span.end], span.start, span.end,
+                                round(cand.score, 4)))
+        if len(closest) == limit:
+            break
+    return Answer(question, "", True, [], float(score), ABSTAIN_MESSAGE, sig, closest=closest)
 
 
 def signals(qterms: list[str], idf: dict[str, float], qtype, cand: Scored, found, hits: list[Hit],

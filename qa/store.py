@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import faiss
@@ -101,6 +101,57 @@ class Index:
             "build_seconds": round(time.perf_counter() - started, 2),
         }
         return cls(docs, chunks, all_units, vectors, sent_vecs, manifest)
+
+    # ---- incremental changes -------------------------------------------------
+    def update(self, added: list[Document], removed=(), progress: bool = False) -> "Index":
+        """A new index with `removed` ids dropped and `added` documents (new or changed) chunked and
+        embedded; every other document keeps its stored chunks and vectors, so nothing is re-embedded."""
+        drop = set(removed) | {d.doc_id for d in added}
+        fresh = Index.from_documents(added, self.build_settings(), progress=progress) if added else None
+        keep_c = [i for i, c in enumerate(self.chunks) if c.doc_id not in drop]
+        keep_s = [i for i, s in enumerate(self.sentences) if s.doc_id not in drop]
+        old_vecs = self.chunk_vectors.reconstruct_n(0, self.chunk_vectors.ntotal) if keep_c else None
+        documents = {k: d for k, d in self.documents.items() if k not in drop}
+        chunks = [self.chunks[i] for i in keep_c]
+        spans = [self.sentences[i] for i in keep_s]
+        chunk_vecs = [old_vecs[keep_c]] if keep_c else []
+        sent_vecs = [self.sentence_vectors[keep_s]]
+        if fresh is not None:
+            documents.update(fresh.documents)
+            chunks += fresh.chunks
+            spans += fresh.sentences
+            chunk_vecs.append(fresh.chunk_vectors.reconstruct_n(0, fresh.chunk_vectors.ntotal))
+            sent_vecs.append(fresh.sentence_vectors)
+        chunks = [replace(c, chunk_id=i) for i, c in enumerate(chunks)]
+        dim = self.manifest["embedder"]["dim"]
+        vectors = faiss.IndexFlatIP(dim)
+        if chunk_vecs:
+            vectors.add(np.concatenate(chunk_vecs).astype(np.float32))
+        manifest = dict(self.manifest, documents={k: d.sha256 for k, d in documents.items()},
+                        counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(spans)},
+                        updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        manifest.pop("files", None)
+        return Index(documents, chunks, spans, vectors,
+                     np.concatenate(sent_vecs).astype(np.float32).reshape(-1, dim), manifest, self.path)
+
+    def sync(self, corpus: Corpus, progress: bool = False) -> tuple["Index", dict[str, list[str]]]:
+        """Bring the index in line with `corpus`, embedding only new and changed documents (by content
+        hash); returns the new index and what changed."""
+        have = self.manifest.get("documents", {})
+        now = {d.doc_id for d in corpus.documents}
+        added = [d for d in corpus.documents if have.get(d.doc_id) != d.sha256]
+        removed = [k for k in have if k not in now]
+        changes = {"added": [d.doc_id for d in added if d.doc_id not in have],
+                   "changed": [d.doc_id for d in added if d.doc_id in have], "removed": removed}
+        if not added and not removed:
+            return self, changes
+        index = self.update(added, removed, progress)
+        index.manifest["skipped"] = corpus.skipped
+        return index, changes
+
+    def build_settings(self) -> Settings:
+        """The settings this index was built with (the manifest's build part)."""
+        return Settings(**self.manifest["settings"])
 
     # ---- saving and loading -----------------------------------------------
     def save(self, path: str | Path) -> None:

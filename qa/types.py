@@ -61,6 +61,8 @@ class Answer:
     score: float = 0.0  # calibrated confidence (0..1) that the evidence supports the answer
     message: str = ""
     signals: dict = field(default_factory=dict)  # the evidence signals behind `score`
+    read_as: str = ""  # the question as retrieval read it, when a follow-up borrowed the previous turn's words
+    closest: list[Citation] = field(default_factory=list)  # on abstention: the nearest passages, not support
 
     @property
     def evidence(self) -> str:

@@ -1,82 +1,109 @@
-"""The chat page: rendering, and a real browser asking a question on a served page."""
+"""The chat page: rendering, the source panel, and a real browser (Debian's Chromium) going through
+what a user does: ask, open a source, follow up, hit an abstention, add an article and ask about it."""
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 import qa
-from ui.app import THEME, build, render
+from qa.collection import Collection
+from ui.app import article_html, render, source_ref, sources_table
+from ui.screenshots import CHROMIUM, serve, tour
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it)")
 
 
-def test_render_marks_the_answer_inside_the_quote(seed_index, settings):
-    md = render(qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=settings))
-    assert md.startswith("<p><b>Luca de Meo</b> <small>(confidence ")
-    assert "<mark>Luca de Meo</mark>" in md and "<blockquote>" in md
-    assert "Source: <b>" in md and "characters" in md
+def test_render_marks_the_answer_and_numbers_the_sources(seed_index, settings):
+    html = render(qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=settings))
+    assert html.startswith("<p><b>Luca de Meo</b> <small>(confidence ")
+    assert "<mark>Luca de Meo</mark>" in html and "<blockquote>" in html
+    assert '<a class="cite" href="#src=' in html and "[1] " in html and "characters" in html
 
 
 def test_render_escapes_html_and_markdown_from_articles():
     quote = "a <b>bold</b> claim\n\n[link](http://x) ![img](y)"
     c = qa.Citation("d", "<script>x</script>", quote, 0, len(quote), 1.0, 2, 5)
-    md = render(qa.Answer("q", "<b>", False, [c]))
-    assert "<script>" not in md and "<b>bold" not in md
-    assert "<mark>&lt;b&gt;</mark>bold&lt;/b&gt; claim" in md and "&lt;script&gt;" in md
-    assert "\n" not in md, "a blank line would end the HTML block and let Markdown through"
+    html = render(qa.Answer("q", "<b>", False, [c]))
+    assert "<script>" not in html and "<b>bold" not in html
+    assert "<mark>&lt;b&gt;</mark>bold&lt;/b&gt; claim" in html and "&lt;script&gt;" in html
+    assert "\n" not in html, "a blank line would end the HTML block and let Markdown through"
+
+
+def test_abstention_shows_the_closest_passages_marked_as_such(seed_index, settings):
+    ans = qa.answer("What is the top speed of the Dacia Spring in Antarctica?", index=seed_index, settings=settings)
+    html = render(ans)
+    assert ans.abstained and ans.closest
+    assert html.startswith("<p><b>The articles do not say.</b></p>")
+    assert "they do not answer the question" in html and 'class="closest"' in html
+
+
+def test_follow_up_reading_is_shown():
+    html = render(qa.Answer("How much?", "€1", False, [], read_as="How much? (Twingo)"))
+    assert "Read as a follow-up: “How much? (Twingo)”" in html
+
+
+def test_source_panel_highlights_the_quote_and_escapes_the_article(seed_index):
+    doc = next(iter(seed_index.documents.values()))
+    c = qa.Citation(doc.doc_id, doc.title, doc.text[10:40], 10, 40, 1.0)
+    panel = article_html(seed_index, source_ref(c)[len("#src="):])
+    assert f'<mark id="quote">{doc.text[10:40]}</mark>' in panel
+    assert "no longer in the collection" in article_html(seed_index, "../../etc/passwd|0|10")
+    assert "no longer in the collection" in article_html(seed_index, "garbage")
+
+
+def test_sources_table_lists_language_and_chunks(seed_index):
+    rows = {r[0]: r for r in sources_table(seed_index)}
+    assert rows["001_8c6e1202c8561c30"][2] == "id" and rows["000_b010cb9e285ec495"][2] == "en"
+    assert sum(r[3] for r in rows.values()) == len(seed_index.chunks)
 
 
 def test_chat_page_serves_on_loopback_by_default():
     import inspect
 
+    from qa.cli import parser
     from ui.app import launch
 
     assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"
-    from qa.cli import parser
-
     assert parser().parse_args(["chat"]).host == "127.0.0.1"
 
 
-def test_render_abstention():
-    assert "The articles do not say." in render(qa.Answer("q", "", True, [], 0.0, "The articles do not say."))
+@pytest.fixture()
+def served(seed_index, settings, tmp_path):
+    """The page over a private copy of the seed articles and their index (uploads land there)."""
+    shutil.copytree(settings.seeds_dir, tmp_path / "articles")
+    shutil.copytree(seed_index.path, tmp_path / "index")
+    chosen = settings.with_overrides(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    index = qa.api.open_or_build(chosen.seeds_dir, chosen.index_dir, chosen)
+    collection = Collection(chosen.seeds_dir, index, chosen.index_dir)
+    with serve(collection, chosen) as url:
+        yield url, collection, tmp_path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@needs_browser
+def test_browser_tour(served):
+    url, collection, tmp = served
+    seen = tour(url, tmp / "screenshots", tmp)
+    assert "Twingo" in seen["answer"] and "[1] " in seen["answer"]
+    assert "Twingo" in seen["source"], "the side panel shows the cited article with the quote highlighted"
+    assert "Read as a follow-up" in seen["followup"] and "20,000" in seen["followup"]
+    assert seen["abstain"].startswith("The articles do not say.") and "do not answer the question" in seen["abstain"]
+    assert "Added: Kestrel Motors" in seen["upload"]
+    assert "640 people" in seen["uploaded_answer"]
+    assert "kestrel-battery-plant" in collection.index.documents
+    assert (tmp / "articles" / "kestrel-battery-plant.txt").is_file()
+    assert len(list((tmp / "screenshots").glob("*.png"))) == 6
 
 
-@pytest.fixture(scope="module")
-def served(seed_index, settings):
-    demo = build(settings, seed_index)
-    port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                        theme=THEME)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+def test_gradio_client_reaches_the_same_answer_function(served):
+    from gradio_client import Client
 
-
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it)")
-def test_browser_asks_and_sees_a_highlighted_quote(served, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
-        page.goto(served)
-        box = page.get_by_role("textbox").first
-        box.fill("How much will the Dacia version cost?")
-        box.press("Enter")
-        mark = page.locator("mark", has_text="€18,000")
-        mark.wait_for(timeout=60_000)
-        bot = page.locator(".bot, [data-testid='bot']").last
-        assert "Source:" in bot.inner_text()
-        page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
-        box.fill("What is the top speed of the Dacia Spring in Antarctica?")
-        box.press("Enter")
-        page.get_by_text("The articles do not say.").first.wait_for(timeout=60_000)
-        browser.close()
+    url, _, _ = served
+    client = Client(url, verbose=False)
+    result = client.predict(question="Who is the CEO of Renault Group?", api_name="/answer")
+    assert result["text"] == "Luca de Meo" and not result["abstained"]
+    c = result["citations"][0]
+    assert qa.document(c["doc_id"], index=served[1].index)[c["start"]:c["end"]] == c["quote"]
+    follow = client.predict(question="How much will it cost?", history=["Which car is Nissan basing on the Twingo?"],
+                            api_name="/answer")
+    assert "Twingo" in follow["read_as"] and "20,000" in follow["text"]
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/answer"}

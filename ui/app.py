@@ -1,14 +1,21 @@
-"""The chat page: ask about the articles, get the short answer, the highlighted quote and its source."""
+"""The chat page: ask about the articles, get the short answer, the highlighted quote and its numbered
+sources; click a source to read the article at that place; add and remove articles."""
 from __future__ import annotations
 
 import html
 import os
+from dataclasses import asdict
+from pathlib import Path
+from urllib.parse import quote as url_quote
+from urllib.parse import unquote
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # else launch() looks up remote hosts
 
 import gradio as gr  # noqa: E402
 
 import qa  # noqa: E402
+from qa.collection import MAX_ARTICLE_BYTES, ArticleError, Collection, name_for_title  # noqa: E402
+from qa.language import language  # noqa: E402
 from qa.settings import Settings, from_env  # noqa: E402
 from qa.store import Index  # noqa: E402
 from qa.types import Answer, Citation  # noqa: E402
@@ -16,80 +23,256 @@ from qa.types import Answer, Citation  # noqa: E402
 # System fonts only: the default theme would fetch web fonts from the internet.
 THEME = gr.themes.Default(font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
                           font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
+MAX_FILES_PER_UPLOAD = 20
+SOURCE_REF = "#src="  # citation links: #src=<doc id>|<start>|<end>, opened in the side panel
 
 EXAMPLES = [
     "Who is Nissan's new boss?",
-    "How much will the Dacia version cost?",
+    "Which car is Nissan basing on the Twingo?",
+    "How much will it cost?",
     "Siapa bos baru Nissan?",
     "When could Ampère be floated on the stock market?",
-    "Who is the CEO of Renault Group?",
 ]
 
+CSS = """
+#source-view .article { white-space: pre-wrap; max-height: 68vh; overflow-y: auto; line-height: 1.5;
+  padding: 0.5em 0.75em; border: 1px solid var(--border-color-primary); border-radius: 6px; }
+#source-view mark, #chat mark { background: #ffe27a; color: inherit; padding: 0 1px; }
+#chat blockquote { margin: 0.4em 0; padding-left: 0.75em; border-left: 3px solid #c9a400; }
+#chat blockquote.closest { border-left-color: #9aa3ad; color: var(--body-text-color-subdued); }
+#chat .reading { color: var(--body-text-color-subdued); }
+"""
 
-def render(ans: Answer) -> str:
-    """An answer as chat HTML: bold short answer, quote with the answer marked, then the sources.
-    Everything from the articles is escaped; line breaks become <br> so no Markdown is interpreted."""
-    if ans.abstained:
-        return (f"<p><b>{html.escape(ans.message)}</b></p>"
-                "<p>None of the articles supports an answer to this question.</p>")
-    parts = [f"<p><b>{html.escape(ans.text)}</b> <small>(confidence {ans.score:.0%})</small></p>"]
-    for n, c in enumerate(ans.citations):
-        if n == 1:
-            parts.append(f"<p>Also stated in {len(ans.citations) - 1} other source(s):</p>")
-        parts += [quote_html(c), source_line(c)]
-    return "".join(parts)
+# Installed once by the side panel: a click on a citation link asks the server for the article and
+# shows it, scrolled to the highlighted quote. The reply HTML itself carries no script.
+VIEWER_JS = """
+if (!window.__qaSourceClicks) {
+  window.__qaSourceClicks = true;
+  document.addEventListener('click', async (event) => {
+    const link = event.target.closest('a[href^="%s"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    props.value = await server.open_source(link.getAttribute('href').slice(%d));
+    setTimeout(() => {
+      const mark = element.querySelector('mark');
+      if (mark) mark.scrollIntoView({block: 'center'});
+    }, 60);
+  }, true);
+}
+""" % (SOURCE_REF, len(SOURCE_REF))
+
+LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": MAX_ARTICLE_BYTES}  # launch() options for every server
+
+VIEWER_EMPTY = "<p><i>Click a numbered source in an answer to read the article here.</i></p>"
 
 
+# ---- rendering -----------------------------------------------------------------------------
 def _escape(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def quote_html(c: Citation) -> str:
+def source_ref(c: Citation) -> str:
+    return f"{SOURCE_REF}{url_quote(c.doc_id, safe='')}|{c.start}|{c.end}"
+
+
+def quote_html(c: Citation, css: str = "") -> str:
     """The verbatim quote, HTML-escaped, with the short answer wrapped in <mark>."""
     if c.start <= c.answer_start < c.answer_end <= c.end:
         a, b = c.answer_start - c.start, c.answer_end - c.start
         inner = _escape(c.quote[:a]) + "<mark>" + _escape(c.quote[a:b]) + "</mark>" + _escape(c.quote[b:])
     else:
         inner = _escape(c.quote)
-    return f"<blockquote>{inner}</blockquote>"
+    cls = f' class="{css}"' if css else ""
+    return f"<blockquote{cls}>{inner}</blockquote>"
 
 
-def source_line(c: Citation) -> str:
-    return (f"<p><small>Source: <b>{html.escape(c.title)}</b> · <code>{html.escape(c.doc_id)}</code> · "
-            f"characters {c.start}–{c.end}</small></p>")
+def source_line(n: int, c: Citation) -> str:
+    """[n] Title · characters a–b, linked to the side panel."""
+    return (f'<p><small><a class="cite" href="{html.escape(source_ref(c))}">[{n}] {html.escape(c.title)}</a>'
+            f" · <code>{html.escape(c.doc_id)}</code> · characters {c.start}–{c.end}</small></p>")
 
 
-def build(settings: Settings | None = None, index: Index | None = None) -> gr.Blocks:
-    """The Gradio app over `index` (default: the seed index, built now if needed)."""
+def render(ans: Answer) -> str:
+    """An answer as chat HTML: how the question was read, the bold short answer, the quote with the
+    answer marked and one numbered source per agreeing article. Article text is always escaped, and
+    line breaks become <br>, so nothing from an article is run or read as Markdown."""
+    parts = []
+    if ans.read_as:
+        parts.append(f'<p class="reading"><small>Read as a follow-up: “{html.escape(ans.read_as)}”</small></p>')
+    if ans.abstained:
+        parts.append(f"<p><b>{html.escape(ans.message)}</b></p>")
+        if ans.closest:
+            parts.append("<p><small>The closest passages found — they do not answer the question:</small></p>")
+            for n, c in enumerate(ans.closest, 1):
+                parts += [quote_html(c, "closest"), source_line(n, c)]
+        return "".join(parts)
+    agree = len(ans.citations)
+    note = f" · {agree} sources agree" if agree > 1 else ""
+    parts.append(f"<p><b>{html.escape(ans.text)}</b> <small>(confidence {ans.score:.0%}{note})</small></p>")
+    for n, c in enumerate(ans.citations, 1):
+        parts += [quote_html(c), source_line(n, c)]
+    return "".join(parts)
+
+
+def article_html(index: Index, ref: str) -> str:
+    """The side panel: a whole article, escaped, with [start, end) highlighted. `ref` comes from the
+    browser, so it only ever names a document of the index; nothing is read from disk."""
+    try:
+        doc_id, start, end = ref.rsplit("|", 2)
+        doc = index.documents[unquote(doc_id)]
+        start, end = int(start), int(end)
+    except (ValueError, KeyError):
+        return "<p><b>That source is no longer in the collection.</b></p>"
+    start, end = max(0, min(start, len(doc.text))), max(0, min(end, len(doc.text)))
+    body = (_escape(doc.text[:start]) + '<mark id="quote">' + _escape(doc.text[start:end]) + "</mark>"
+            + _escape(doc.text[end:]))
+    return (f"<h3>{html.escape(doc.title)}</h3><p><small><code>{html.escape(doc.doc_id)}</code> · "
+            f"quote at characters {start}–{end}</small></p><div class='article'>{body}</div>")
+
+
+def sources_table(index: Index) -> list[list]:
+    chunks: dict[str, int] = {}
+    for c in index.chunks:
+        chunks[c.doc_id] = chunks.get(c.doc_id, 0) + 1
+    return [[d.doc_id, d.title, language(d.text), chunks.get(d.doc_id, 0)] for d in index.documents.values()]
+
+
+# ---- the page -----------------------------------------------------------------------------
+def build(settings: Settings | None = None, index: Index | None = None,
+          collection: Collection | None = None) -> gr.Blocks:
+    """The Gradio app over a collection (default: the seed articles and their index, built if needed)."""
     settings = settings or from_env()
-    index = index or qa.default_index(settings)
+    if collection is None:
+        collection = (Collection(index.manifest.get("source") or settings.seeds_dir, index, index.path)
+                      if index is not None else Collection.open(settings))
+    default_k, default_threshold = settings.top_k, round(settings.threshold(), 2)
 
-    def respond(message: str, history: list) -> str:
+    def ask(question: str, history: list[str] | None = None, top_k: int = default_k,
+            threshold: float = default_threshold) -> dict:
+        """Answer a question from the articles: a verbatim short answer with its citations (document and
+        character offsets), or an abstention. `history`: earlier questions of the conversation."""
+        chosen = settings.with_overrides(top_k=max(1, min(int(top_k), 20)), abstain_threshold=float(threshold))
+        return asdict(qa.answer(question, index=collection.index, settings=chosen, history=history or None))
+
+    def respond(message: str, chat: list, readings: list, top_k: float, threshold: float):
+        message = (message or "").strip()
+        chat = list(chat or [])
         try:
-            return render(qa.answer(message, index=index, settings=settings))
+            chosen = settings.with_overrides(top_k=int(top_k), abstain_threshold=float(threshold))
+            ans = qa.answer(message, index=collection.index, settings=chosen, history=readings or None)
         except qa.QuestionError as exc:
-            return f"⚠️ {html.escape(str(exc))}"
+            chat += [{"role": "user", "content": message or " "},
+                     {"role": "assistant", "content": f"<p><b>Cannot ask that:</b> {html.escape(str(exc))}</p>"}]
+            return chat, readings, ""
+        chat += [{"role": "user", "content": message}, {"role": "assistant", "content": render(ans)}]
+        return chat, list(readings or []) + [ans.read_as or ans.question], ""
 
-    n_docs = len(index.documents)
-    return gr.ChatInterface(
-        respond,
-        chatbot=gr.Chatbot(height=520, placeholder="Ask a question about the articles.", buttons=["copy"]),
-        examples=EXAMPLES,
-        title="Ask the articles",
-        description=(f"Answers are verbatim quotes from {n_docs} articles, with the exact source. "
-                     "When the articles do not say, the assistant says so."),
-        flagging_mode="never",
-        analytics_enabled=False,
-        cache_examples=False,
-        autofocus=True,
-    )
+    def open_source(ref: str) -> str:
+        return article_html(collection.index, str(ref))
+
+    def refresh():
+        index = collection.index
+        ids = list(index.documents)
+        return (sources_table(index), gr.Dropdown(choices=ids, value=None),
+                f"{len(ids)} articles · {len(index.chunks)} passages")
+
+    def add_files(files: list | None):
+        files = files or []
+        if not files:
+            return ("Choose one or more .txt or .md files first.", *refresh())
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            return (f"At most {MAX_FILES_PER_UPLOAD} files at a time.", *refresh())
+        lines = []
+        for f in files:
+            path = Path(getattr(f, "name", f))
+            shown = getattr(f, "orig_name", None) or path.name
+            try:
+                if path.stat().st_size > MAX_ARTICLE_BYTES:
+                    raise ArticleError(f"{shown} is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
+                change = collection.add(shown, path.read_bytes())
+                lines.append(f"{change.action.capitalize()}: **{change.title}** (`{change.doc_id}`)")
+            except (ArticleError, OSError) as exc:
+                lines.append(f"Not added: {exc}")
+        return ("\n\n".join(lines), *refresh())
+
+    def add_text(title: str, text: str):
+        title, text = (title or "").strip(), (text or "").strip()
+        if not title or not text:
+            return ("Give the article a title and paste its text.", *refresh(), title, text)
+        try:
+            change = collection.add(name_for_title(title), f"# {title}\n\n{text}\n")
+        except ArticleError as exc:
+            return (f"Not added: {exc}", *refresh(), title, text)
+        return (f"{change.action.capitalize()}: **{change.title}** (`{change.doc_id}`)", *refresh(), "", "")
+
+    def remove(doc_id: str | None):
+        if not doc_id:
+            return ("Choose an article to remove.", *refresh())
+        try:
+            change = collection.remove(doc_id)
+        except ArticleError as exc:
+            return (f"Not removed: {exc}", *refresh())
+        return (f"Removed: **{change.title}** (`{change.doc_id}`); its file is kept in `.removed/`", *refresh())
+
+    with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
+        gr.Markdown("## Ask the articles\nEvery answer is a verbatim quote with its exact source. "
+                    "When the articles do not say, the assistant says so.")
+        readings = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(elem_id="chat", height=560, placeholder="Ask a question about the articles.",
+                                  buttons=["copy"], show_label=False)
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Type a question and press Enter", show_label=False,
+                                     scale=5, autofocus=True, max_length=qa.api.MAX_QUESTION_CHARS, submit_btn=True)
+                    clear = gr.Button("New conversation", scale=1, variant="secondary")
+                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                with gr.Accordion("Settings", open=False):
+                    top_k = gr.Slider(1, 10, value=default_k, step=1, label="Passages read per question")
+                    threshold = gr.Slider(0.0, 0.9, value=default_threshold, step=0.01,
+                                          label="Abstention strictness (higher: says “the articles do not say” "
+                                                f"more often; calibrated default {default_threshold})")
+            with gr.Column(scale=2):
+                with gr.Tab("Source"):
+                    gr.HTML(VIEWER_EMPTY, elem_id="source-view", js_on_load=VIEWER_JS,
+                            server_functions=[open_source])
+                with gr.Tab("Articles", elem_id="articles-tab"):
+                    summary = gr.Markdown()
+                    table = gr.Dataframe(headers=["id", "title", "language", "chunks"], interactive=False,
+                                         wrap=True, elem_id="sources", max_height=320,
+                                         column_widths=["28%", "50%", "11%", "11%"])
+                    status = gr.Markdown(elem_id="articles-status")
+                    with gr.Accordion("Add articles", open=True):
+                        files = gr.File(file_count="multiple", elem_id="upload", file_types=[".txt", ".md", ".markdown"],
+                                        label=f"Upload .txt / .md (≤ {MAX_ARTICLE_BYTES // 1_000_000} MB each)")
+                        add_btn = gr.Button("Add files", elem_id="add-files")
+                        title = gr.Textbox(label="…or paste an article: title", elem_id="paste-title")
+                        text = gr.Textbox(label="Text", lines=5, elem_id="paste-text")
+                        paste_btn = gr.Button("Add text", elem_id="add-text")
+                    with gr.Accordion("Remove an article", open=False):
+                        victim = gr.Dropdown(label="Article", choices=[])
+                        remove_btn = gr.Button("Remove", variant="stop")
+        outs = [status, table, victim, summary]
+        box.submit(respond, [box, chat, readings, top_k, threshold], [chat, readings, box], api_visibility="private")
+        clear.click(lambda: ([], [], ""), None, [chat, readings, box], api_visibility="private")
+        chat.clear(lambda: [], None, readings, api_visibility="private")
+        add_btn.click(add_files, files, outs, api_visibility="private").then(
+            lambda: None, None, files, api_visibility="private")
+        paste_btn.click(add_text, [title, text], outs + [title, text], api_visibility="private")
+        remove_btn.click(remove, victim, outs, api_visibility="private")
+        demo.load(refresh, None, [table, victim, summary], api_visibility="private")
+        gr.api(ask, api_name="answer")
+    return demo
 
 
 def launch(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860,
-           open_browser: bool = True, index: Index | None = None) -> None:
+           open_browser: bool = True, index: Index | None = None,
+           auth: tuple[str, str] | None = None) -> None:
+    """Serve the page; on 127.0.0.1 unless another host is asked for explicitly."""
     demo = build(settings, index)
     demo.queue(default_concurrency_limit=2).launch(server_name=host, server_port=port, inbrowser=open_browser,
-                                                   share=False, show_error=True, theme=THEME)
+                                                   share=False, show_error=True, auth=auth, **LAUNCH)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,250 @@
+"""Extractive span reader (SQuAD 2.0 style): start/end logits over passage tokens, [CLS] = no answer.
+
+Usage::
+
+    from qa.reader import SpanReader
+    reader = SpanReader.load()                       # shipped weights, checksums verified
+    spans = reader.read("Where was Carlos Ghosn arrested?", ["Carlos Ghosn was arrested in Tokyo ..."])
+    best = spans[0]; passages[best.passage][best.start:best.end]   # verbatim answer
+    reader.answerability(spans[0])                    # sigmoid(best span score - null score)
+
+Weights are stored as a safetensors file in which every large 2-D matrix is int8 with a per-row fp16
+scale (`<name>` + `<name>.__scale`), other tensors are fp32; they are dequantised to fp32 at load time.
+`SHA256SUMS` in the folder is checked before anything is read; a mismatch raises `ChecksumError`.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DEFAULT_FOLDER = Path(__file__).resolve().parent / "model"
+WEIGHTS = "model.safetensors"
+MAX_LEN = 384
+STRIDE = 128
+TOP_K = 20
+
+
+class ChecksumError(RuntimeError):
+    pass
+
+
+@dataclass
+class Span:
+    passage: int
+    start: int
+    end: int
+    score: float  # start + end logit of this span
+    null_score: float  # [CLS] no-answer score of this passage (min over its windows)
+    text: str = ""
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null_score
+
+
+def answerability(span: Span | None) -> float:
+    """Probability-like answerability: sigmoid(best span score - null score). 0 when no span."""
+    if span is None:
+        return 0.0
+    x = max(-60.0, min(60.0, span.margin))
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def calibrate_threshold(margins_answerable, margins_unanswerable, metric="accuracy") -> float:
+    """Choose the abstention threshold on margin (score - null_score) that maximises answer/abstain
+    accuracy on held-out data: answer when margin > threshold. Returns the threshold (a margin)."""
+    a = np.asarray(list(margins_answerable), dtype=float)
+    u = np.asarray(list(margins_unanswerable), dtype=float)
+    cands = np.unique(np.concatenate([a, u, [-1e9]]))
+    best_t, best = 0.0, -1.0
+    for t in cands:
+        acc = ((a > t).sum() + (u <= t).sum()) / max(1, len(a) + len(u))
+        if acc > best:
+            best, best_t = acc, float(t)
+    # put the threshold midway to the next candidate for robustness
+    higher = cands[cands > best_t]
+    return float((best_t + higher[0]) / 2) if len(higher) and best_t > -1e8 else best_t
+
+
+# ---- checksums / weight I/O ---------------------------------------------------------------------
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_checksums(folder: Path) -> None:
+    folder = Path(folder)
+    lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(folder.iterdir())
+             if p.is_file() and p.name != "SHA256SUMS"]
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+def verify_checksums(folder: Path) -> None:
+    folder = Path(folder)
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        raise ChecksumError(f"{sums} is missing; refusing to load unverified reader weights")
+    listed = {}
+    for line in sums.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(None, 1)
+            listed[name.strip().lstrip("*")] = digest
+    for required in (WEIGHTS, "config.json"):
+        if required not in listed:
+            raise ChecksumError(f"SHA256SUMS in {folder} does not list {required}")
+    for name, digest in listed.items():
+        p = folder / name
+        if not p.is_file():
+            raise ChecksumError(f"{p} listed in SHA256SUMS is missing")
+        actual = sha256_file(p)
+        if actual != digest:
+            raise ChecksumError(f"checksum mismatch for {p}: expected {digest}, got {actual}; "
+                                "the reader weights are corrupt or were modified")
+
+
+def quantize_state_dict(sd: dict[str, torch.Tensor], min_numel: int = 4096) -> dict[str, torch.Tensor]:
+    """Per-row symmetric int8 for 2-D float matrices (linear weights, embeddings); fp32 otherwise."""
+    out = {}
+    for k, v in sd.items():
+        v = v.detach().float().cpu()
+        if v.dim() == 2 and v.numel() >= min_numel:
+            scale = v.abs().amax(dim=1, keepdim=True).clamp_min(1e-8) / 127.0
+            out[k] = torch.round(v / scale).clamp(-127, 127).to(torch.int8).contiguous()
+            out[k + ".__scale"] = scale.to(torch.float16).contiguous()
+        else:
+            out[k] = v.contiguous()
+    return out
+
+
+def dequantize_state_dict(q: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {}
+    for k, v in q.items():
+        if k.endswith(".__scale"):
+            continue
+        if v.dtype == torch.int8:
+            out[k] = v.float() * q[k + ".__scale"].float()
+        else:
+            out[k] = v.float()
+    return out
+
+
+def save_quantized(model, tokenizer, folder: Path) -> None:
+    from safetensors.torch import save_file
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(quantize_state_dict(model.state_dict()), str(folder / WEIGHTS), metadata={"format": "int8-rowwise"})
+    model.config.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+# ---- featurisation and decoding -----------------------------------------------------------------
+
+def featurize(tokenizer, questions: list[str], contexts: list[str], max_len=MAX_LEN, stride=STRIDE, padding=True):
+    """Tokenise (question, context) pairs into overlapping windows over the context."""
+    return tokenizer(
+        questions, contexts, truncation="only_second", max_length=max_len, stride=stride,
+        return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest" if padding else False,
+        return_tensors=None,
+    )
+
+
+def best_spans_for_feature(start: np.ndarray, end: np.ndarray, offsets, seq_ids, max_answer_tokens: int,
+                           top_k: int = TOP_K):
+    """Best (score, char_start, char_end) among context tokens of one window, plus its null score."""
+    null = float(start[0] + end[0])
+    ctx = np.array([s == 1 for s in seq_ids], dtype=bool)
+    n = len(seq_ids)
+    s_logits = np.where(ctx, start[:n], -np.inf)
+    e_logits = np.where(ctx, end[:n], -np.inf)
+    k = min(top_k, int(ctx.sum()))
+    if k == 0:
+        return None, null
+    s_idx = np.argsort(-s_logits)[:k]
+    e_idx = np.argsort(-e_logits)[:k]
+    best = None
+    for i in s_idx:
+        for j in e_idx:
+            if j < i or j - i + 1 > max_answer_tokens:
+                continue
+            sc = float(s_logits[i] + e_logits[j])
+            if best is None or sc > best[0]:
+                best = (sc, offsets[i][0], offsets[j][1])
+    return best, null
+
+
+class SpanReader:
+    def __init__(self, model, tokenizer, folder: Path | None = None, max_len: int = MAX_LEN, stride: int = STRIDE):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.folder = folder
+        self.max_len = max_len
+        self.stride = stride
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None) -> "SpanReader":
+        """Load the reader from `folder` (default: the shipped qa/reader/model), verifying SHA256SUMS."""
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+
+        folder = Path(folder) if folder is not None else DEFAULT_FOLDER
+        verify_checksums(folder)
+        config = AutoConfig.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForQuestionAnswering.from_config(config)
+        sd = dequantize_state_dict(load_file(str(folder / WEIGHTS)))
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+        missing = [m for m in missing if not m.endswith("position_ids")]
+        if missing or unexpected:
+            raise RuntimeError(f"reader weights do not match the config: missing={missing} unexpected={unexpected}")
+        model.float().eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        if not tokenizer.is_fast:
+            raise RuntimeError("the span reader needs a fast tokenizer (offset mapping)")
+        return cls(model, tokenizer, folder)
+
+    def logits(self, questions: list[str], passages: list[str]):
+        enc = featurize(self.tokenizer, questions, passages, self.max_len, self.stride)
+        keys = ["input_ids", "attention_mask"] + (["token_type_ids"] if "token_type_ids" in enc else [])
+        batch = {k: torch.tensor(enc[k]) for k in keys}
+        with torch.inference_mode():
+            out = self.model(**batch)
+        return enc, out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+    def read_batch(self, questions: list[str], passages: list[str], max_answer_tokens: int = 30) -> list[tuple]:
+        """For aligned (question_i, passage_i) pairs: [(best (score, start, end) or None, null_score)] per pair,
+        all windows of all pairs in one forward pass."""
+        enc, S, E = self.logits(questions, passages)
+        res: list[list] = [[None, math.inf] for _ in passages]
+        for f, p in enumerate(enc["overflow_to_sample_mapping"]):
+            best, null = best_spans_for_feature(S[f], E[f], enc["offset_mapping"][f], enc.sequence_ids(f),
+                                                max_answer_tokens)
+            r = res[p]
+            r[1] = min(r[1], null)
+            if best is not None and (r[0] is None or best[0] > r[0][0]):
+                r[0] = best
+        return [tuple(r) for r in res]
+
+    def read(self, question: str, passages: list[str], max_answer_tokens: int = 30) -> list[Span]:
+        """Best span per passage (character offsets into that passage), sorted best first."""
+        if not passages:
+            return []
+        out = []
+        for i, (best, null) in enumerate(self.read_batch([question] * len(passages), passages, max_answer_tokens)):
+            if best is None:
+                continue
+            sc, s, e = best
+            out.append(Span(i, int(s), int(e), sc, float(null), passages[i][s:e]))
+        out.sort(key=lambda sp: sp.score, reverse=True)
+        return out
+
+    @staticmethod
+    def answerability(span: Span | None) -> float:
+        return answerability(span)
