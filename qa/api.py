@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,14 +14,14 @@ from .settings import Settings, from_env
 from .store import BadIndexError, Index, mismatch, read_manifest, stale
 from .types import Answer
 
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = 1000  # about 250 tokens: longer questions are cut here, with a notice
 
 _lock = threading.Lock()
 _default: dict[tuple, Index] = {}
 
 
 class QuestionError(ValueError):
-    """A question that cannot be asked: empty, or too long."""
+    """A question that cannot be asked: not text, empty, or without a single word."""
 
 
 def answer(question: str, index: Index | None = None, settings: Settings | None = None,
@@ -28,7 +29,7 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     """Answer `question` with a verbatim quote and its citation from `index` (default: the seed index).
     `history`: the earlier questions of a conversation (their `read_as` or text), most recent last, so
     that a follow-up such as "How much will it cost?" is read against the previous question."""
-    question = check_question(question)
+    question, notice = check_question(question)
     settings = settings or from_env()
     index = index or default_index(settings)
     # the index decides the model; calibration and threshold follow it
@@ -37,19 +38,27 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     query_vector = index.embedder.embed_queries([reading.text])[0]
     hits = retrieve(index, reading.text, query_vector, settings.top_k, settings.retrieval)
     found = read(reading.text, query_vector, hits, index, settings)
-    return replace(found, question=question, read_as=reading.text if reading.is_followup else "")
+    return replace(found, question=question, read_as=reading.text if reading.is_followup else "", notice=notice)
 
 
-def check_question(question) -> str:
-    """The question stripped, or a QuestionError saying what is wrong with it."""
+def check_question(question) -> tuple[str, str]:
+    """(the question as it will be read, a notice or ''), or a QuestionError saying what is wrong.
+    Control characters are dropped; an over-long question is cut to MAX_QUESTION_CHARS, with a notice."""
     if not isinstance(question, str):
         raise QuestionError(f"a question must be text, not {type(question).__name__}")
-    question = question.strip()
-    if not question:
+    cleaned = "".join(" " if ch in "\t\n\r\x0b\x0c" else ch for ch in question
+                      if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\t\n\r\x0b\x0c")
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
         raise QuestionError("the question is empty; ask something about the articles")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
-    return question
+    if not any(ch.isalnum() for ch in cleaned):
+        raise QuestionError("the question has no words in it; ask something about the articles")
+    notice = ""
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        notice = (f"The question is {len(cleaned):,} characters long; only its first {MAX_QUESTION_CHARS:,} "
+                  "were read.")
+        cleaned = cleaned[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or cleaned[:MAX_QUESTION_CHARS]
+    return cleaned, notice
 
 
 def document(doc_id: str, index: Index | None = None) -> str:

@@ -107,8 +107,10 @@ def cmd_info(args, settings) -> int:
 def cmd_ask(args, settings) -> int:
     from .api import answer, check_question
 
-    question = check_question(args.question)
-    ans = answer(question, index=_open(args, settings), settings=settings)
+    check_question(args.question)  # a bad question fails before the index is loaded
+    ans = answer(args.question, index=_open(args, settings), settings=settings)
+    if ans.notice:
+        print(f"qa: note: {ans.notice}", file=sys.stderr)
     if args.json:
         print(json.dumps(asdict(ans), ensure_ascii=False, indent=2))
         return 0

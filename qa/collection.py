@@ -12,13 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ingest import SUFFIXES, IngestError, decode, make_title
+from .ingest import MAX_ARTICLE_BYTES, SUFFIXES, IngestError, decode, make_title
 from .repair import repair
 from .settings import Settings
 from .store import Index
 from .types import Document
 
-MAX_ARTICLE_BYTES = 5_000_000  # larger uploads are refused: a 5 MB article is ~1M words
 MAX_ARTICLES = 2_000  # articles per collection added through the page
 MAX_NAME_CHARS = 80
 REMOVED = ".removed"  # removed articles are moved here (hidden, so never indexed), not deleted
@@ -60,7 +59,8 @@ class Collection:
         stem, suffix = safe_name(name)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if len(raw) > MAX_ARTICLE_BYTES:
-            raise ArticleError(f"{name} is {len(raw) / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB")
+            raise ArticleError(f"{name} is {len(raw) / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB "
+                               "(split it into smaller files)")
         try:
             text = repair(decode(raw, name))
         except IngestError as exc:

@@ -13,6 +13,7 @@ from .types import Document
 
 SUFFIXES = (".txt", ".md", ".markdown")
 MAX_TITLE_CHARS = 90
+MAX_ARTICLE_BYTES = 2_000_000  # ~300k words; embedding one such file on this CPU takes ~10 minutes
 
 
 class IngestError(ValueError):
@@ -32,6 +33,7 @@ def read_folder(folder: str | Path) -> Corpus:
         raise IngestError(f"{folder} is not a folder of articles")
     documents, skipped = [], {}
     seen: dict[str, Path] = {}
+    contents: dict[str, Path] = {}
     root = folder.resolve()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
         relative = path.relative_to(folder)
@@ -48,7 +50,10 @@ def read_folder(folder: str | Path) -> Corpus:
         if doc.doc_id in seen:
             skipped[str(path)] = f"duplicate document id {doc.doc_id!r} (also {seen[doc.doc_id]})"
             continue
-        seen[doc.doc_id] = path
+        if doc.sha256 in contents:
+            skipped[str(path)] = f"same content as {contents[doc.sha256]}"
+            continue
+        seen[doc.doc_id] = contents[doc.sha256] = path
         documents.append(doc)
     if not documents:
         why = "; ".join(f"{p}: {r}" for p, r in skipped.items()) or f"no {'/'.join(SUFFIXES)} files"
@@ -61,6 +66,10 @@ def read_file(path: str | Path, doc_id: str | None = None) -> Document:
     stem, or for files in subfolders the relative path without the extension."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise IngestError(f"{path} is {size / 1e6:.1f} MB; articles over {MAX_ARTICLE_BYTES / 1e6:.0f} MB are "
+                              "not indexed (split it into smaller files)")
         raw = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from exc

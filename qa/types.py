@@ -63,6 +63,7 @@ class Answer:
     signals: dict = field(default_factory=dict)  # the evidence signals behind `score`
     read_as: str = ""  # the question as retrieval read it, when a follow-up borrowed the previous turn's words
     closest: list[Citation] = field(default_factory=list)  # on abstention: the nearest passages, not support
+    notice: str = ""  # something the asker should know, e.g. that an over-long question was cut
 
     @property
     def evidence(self) -> str:

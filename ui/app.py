@@ -14,7 +14,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # else launch() look
 import gradio as gr  # noqa: E402
 
 import qa  # noqa: E402
-from qa.collection import MAX_ARTICLE_BYTES, ArticleError, Collection, name_for_title  # noqa: E402
+from qa.collection import ArticleError, Collection, name_for_title
+from qa.ingest import MAX_ARTICLE_BYTES  # noqa: E402
 from qa.language import language  # noqa: E402
 from qa.settings import Settings, from_env  # noqa: E402
 from qa.store import Index  # noqa: E402
@@ -62,6 +63,7 @@ if (!window.__qaSourceClicks) {
 }
 """ % (SOURCE_REF, len(SOURCE_REF))
 
+QUEUE = {"default_concurrency_limit": 2}  # two questions at a time: this machine has two cores
 LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": MAX_ARTICLE_BYTES}  # launch() options for every server
 
 VIEWER_EMPTY = "<p><i>Click a numbered source in an answer to read the article here.</i></p>"
@@ -98,6 +100,8 @@ def render(ans: Answer) -> str:
     answer marked and one numbered source per agreeing article. Article text is always escaped, and
     line breaks become <br>, so nothing from an article is run or read as Markdown."""
     parts = []
+    if ans.notice:
+        parts.append(f'<p class="reading"><small>{html.escape(ans.notice)}</small></p>')
     if ans.read_as:
         parts.append(f'<p class="reading"><small>Read as a follow-up: “{html.escape(ans.read_as)}”</small></p>')
     if ans.abstained:
@@ -271,7 +275,7 @@ def launch(settings: Settings | None = None, host: str = "127.0.0.1", port: int 
            auth: tuple[str, str] | None = None) -> None:
     """Serve the page; on 127.0.0.1 unless another host is asked for explicitly."""
     demo = build(settings, index)
-    demo.queue(default_concurrency_limit=2).launch(server_name=host, server_port=port, inbrowser=open_browser,
+    demo.queue(**QUEUE).launch(server_name=host, server_port=port, inbrowser=open_browser,
                                                    share=False, show_error=True, auth=auth, **LAUNCH)
 
 

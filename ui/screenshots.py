@@ -27,13 +27,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(collection, settings):
+def serve(collection, settings, auth=None):
     """The chat page over `collection` on a free loopback port; yields its URL."""
-    from ui.app import LAUNCH, build
+    from ui.app import LAUNCH, QUEUE, build
 
     demo = build(settings, collection=collection)
     port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH)
+    demo.queue(**QUEUE).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                               auth=auth, **LAUNCH)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
