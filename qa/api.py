@@ -9,6 +9,7 @@ from pathlib import Path
 from .followup import read_question
 from .ingest import read_folder
 from .read import read
+from .read_span import read_spans
 from .retrieve import retrieve
 from .settings import Settings, from_env
 from .store import BadIndexError, Index, mismatch, read_manifest, stale
@@ -37,7 +38,10 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     reading = read_question(question, history)
     query_vector = index.embedder.embed_queries([reading.text])[0]
     hits = retrieve(index, reading.text, query_vector, settings.top_k, settings.retrieval)
-    found = read(reading.text, query_vector, hits, index, settings)
+    if settings.reader not in ("sentence", "span"):
+        raise ValueError(f"unknown reader {settings.reader!r}; choose sentence or span")
+    answerer = read_spans if settings.reader == "span" else read
+    found = answerer(reading.text, query_vector, hits, index, settings)
     return replace(found, question=question, read_as=reading.text if reading.is_followup else "", notice=notice)
 
 

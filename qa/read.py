@@ -12,6 +12,7 @@ import numpy as np
 from . import answer_types as types
 from . import calibrate
 from .lexical import terms
+from .rerank import rerank
 from .retrieve import Hit
 from .settings import Settings
 from .store import Index
@@ -118,6 +119,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit], in
         score = settings.w_dense * float(d) + settings.w_lexical * lex + settings.w_chunk * chunk_score[sid]
         ranked.append(Scored(sid, score, float(d), lex))
     ranked.sort(key=lambda c: -c.score)
+    if settings.rerank:
+        ranked = rerank(settings.rerank, settings.w_rerank, question, ranked, [_text(index, c.sentence) for c in ranked])
     return ranked
 
 
@@ -131,13 +134,20 @@ def overlap(qterms: list[str], sterms: list[str], idf: dict[str, float]) -> floa
     return sum(idf.get(t, default) for t in set(qterms) if t in present) / total if total else 0.0
 
 
+IDF_SAMPLE = 20_000  # sentences: above this, document frequencies are estimated from an even sample
+
+
 def _idf(index: Index) -> dict[str, float]:
-    """Inverse sentence frequency over the index, computed once per index object."""
+    """Inverse sentence frequency over the index (estimated from an even sample of IDF_SAMPLE sentences
+    in large indexes, so a million-chunk index is ready in seconds), computed once per index object."""
     cached = getattr(index, "_idf_cache", None)
     if cached is None:
-        df = Counter(t for i in range(len(index.sentences)) for t in set(terms(_text(index, i))))
         n = len(index.sentences)
-        cached = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        step = max(1, n // IDF_SAMPLE)
+        sample = range(0, n, step)
+        df = Counter(t for i in sample for t in set(terms(_text(index, i))))
+        m = len(sample)
+        cached = {t: math.log(1 + (m - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         index._idf_cache = cached
     return cached
 

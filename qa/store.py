@@ -7,10 +7,10 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import faiss
 import numpy as np
 from tqdm import tqdm
 
@@ -21,10 +21,12 @@ from .ingest import Corpus, read_folder
 from .settings import Settings
 from .tokens import get_encoding
 from .types import Chunk, Document, Span
+from . import vectors
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-FILES = ("documents.json", "chunks.json", "sentences.json", "chunks.faiss", "sentences.npy")
+TABLES = ("documents.json", "chunks.json", "sentences.json", "sentences.npy")
+FILES = TABLES + (vectors.FAISS_FILE,)  # what a FAISS-backed index folder holds besides its manifest
 EMBED_BATCH = 64
 
 
@@ -43,7 +45,7 @@ class Index:
     documents: dict[str, Document]
     chunks: list[Chunk]
     sentences: list[Span]
-    chunk_vectors: faiss.Index
+    chunk_vectors: vectors.VectorStore
     sentence_vectors: np.ndarray
     manifest: dict
     path: Path | None = None
@@ -87,8 +89,7 @@ class Index:
         chunk_vecs = _embed(embedder, [c.text for c in chunks], "embedding chunks", progress)
         sent_vecs = _embed(embedder, [docs[s.doc_id].text[s.start:s.end] for s in all_units],
                            "embedding sentences", progress)
-        vectors = faiss.IndexFlatIP(embedder.dim)
-        vectors.add(chunk_vecs)
+        store = vectors.create(chunk_vecs, settings.vector_store, uri=settings.milvus_uri)
         manifest = {
             "format": FORMAT,
             "qa_version": __version__,
@@ -100,7 +101,8 @@ class Index:
             "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(all_units)},
             "build_seconds": round(time.perf_counter() - started, 2),
         }
-        return cls(docs, chunks, all_units, vectors, sent_vecs, manifest)
+        manifest["vectors"] = store.describe()
+        return cls(docs, chunks, all_units, store, sent_vecs, manifest)
 
     # ---- incremental changes -------------------------------------------------
     def update(self, added: list[Document], removed=(), progress: bool = False) -> "Index":
@@ -110,7 +112,7 @@ class Index:
         fresh = Index.from_documents(added, self.build_settings(), progress=progress) if added else None
         keep_c = [i for i, c in enumerate(self.chunks) if c.doc_id not in drop]
         keep_s = [i for i, s in enumerate(self.sentences) if s.doc_id not in drop]
-        old_vecs = self.chunk_vectors.reconstruct_n(0, self.chunk_vectors.ntotal) if keep_c else None
+        old_vecs = self.chunk_vectors.all() if keep_c else None
         documents = {k: d for k, d in self.documents.items() if k not in drop}
         chunks = [self.chunks[i] for i in keep_c]
         spans = [self.sentences[i] for i in keep_s]
@@ -120,18 +122,19 @@ class Index:
             documents.update(fresh.documents)
             chunks += fresh.chunks
             spans += fresh.sentences
-            chunk_vecs.append(fresh.chunk_vectors.reconstruct_n(0, fresh.chunk_vectors.ntotal))
+            chunk_vecs.append(fresh.chunk_vectors.all())
             sent_vecs.append(fresh.sentence_vectors)
         chunks = [replace(c, chunk_id=i) for i, c in enumerate(chunks)]
         dim = self.manifest["embedder"]["dim"]
-        vectors = faiss.IndexFlatIP(dim)
-        if chunk_vecs:
-            vectors.add(np.concatenate(chunk_vecs).astype(np.float32))
+        settings = self.build_settings()
+        store = vectors.create(np.concatenate(chunk_vecs) if chunk_vecs else np.zeros((0, dim), np.float32),
+                               settings.vector_store, uri=self.manifest.get("vectors", {}).get("uri", ""))
         manifest = dict(self.manifest, documents={k: d.sha256 for k, d in documents.items()},
                         counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(spans)},
                         updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         manifest.pop("files", None)
-        return Index(documents, chunks, spans, vectors,
+        manifest["vectors"] = store.describe()
+        return Index(documents, chunks, spans, store,
                      np.concatenate(sent_vecs).astype(np.float32).reshape(-1, dim), manifest, self.path)
 
     def sync(self, corpus: Corpus, progress: bool = False) -> tuple["Index", dict[str, list[str]]]:
@@ -151,7 +154,7 @@ class Index:
 
     def build_settings(self) -> Settings:
         """The settings this index was built with (the manifest's build part)."""
-        return Settings(**self.manifest["settings"])
+        return Settings(**self.manifest["settings"], milvus_uri=self.manifest.get("vectors", {}).get("uri", ""))
 
     # ---- saving and loading -----------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -165,11 +168,18 @@ class Index:
             _write_json(tmp / "documents.json", [asdict(d) for d in self.documents.values()])
             _write_json(tmp / "chunks.json", [[c.doc_id, c.start, c.end, c.n_tokens] for c in self.chunks])
             _write_json(tmp / "sentences.json", [[s.doc_id, s.start, s.end] for s in self.sentences])
-            faiss.write_index(self.chunk_vectors, str(tmp / "chunks.faiss"))
             np.save(tmp / "sentences.npy", self.sentence_vectors, allow_pickle=False)
-            manifest = dict(self.manifest, files={n: _sha256(tmp / n) for n in FILES})
+            written = self.chunk_vectors.write(tmp)
+            manifest = dict(self.manifest, vectors=self.chunk_vectors.describe(),
+                            files={n: _sha256(tmp / n) for n in TABLES + tuple(written)})
             _write_json(tmp / MANIFEST, manifest)  # written last: its presence marks a complete index
-            old = None
+            old, replaced = None, {}
+            if (path / MANIFEST).is_file():
+                try:
+                    replaced = _read_json(path / MANIFEST).get("vectors", {})
+                except ValueError:
+                    pass
+            vectors.release(path)  # an embedded Milvus engine on the old folder lets go of it first
             if path.exists():
                 old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.time_ns()}")
                 os.replace(path, old)
@@ -180,6 +190,12 @@ class Index:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.manifest, self.path = manifest, path
+        try:
+            vectors.drop_replaced(replaced, manifest["vectors"])
+        except Exception as exc:  # the new index is in place; a leftover collection is only untidy
+            warnings.warn(f"could not drop the replaced Milvus collection {replaced.get('collection')}: {exc}")
+        if manifest["vectors"]["backend"] != "faiss":  # served from where it now lives
+            self.chunk_vectors = vectors.load(path, manifest["vectors"], manifest["embedder"]["dim"])
 
     @classmethod
     def open(cls, path: str | Path, settings: Settings | None = None, rebuild: bool = False) -> "Index":
@@ -203,8 +219,9 @@ class Index:
         if name not in BUILTIN_EMBEDDERS and (settings is None or settings.embedder != name):
             raise IndexMismatchError(f"index at {path} names the model {name!r}; open it with that embedder "
                                      f"setting to load it (an index folder never chooses a model by itself)")
-        for name in FILES:
-            expected = manifest.get("files", {}).get(name)
+        listed = manifest.get("files", {})
+        for name in sorted(set(TABLES) | set(listed)):
+            expected = listed.get(name)
             if not (path / name).is_file() or _sha256(path / name) != expected:
                 raise BadIndexError(f"index at {path} is damaged: {name} is missing or does not match its manifest; "
                                   f"rebuild it with `qa index build`")
@@ -214,13 +231,14 @@ class Index:
             chunks = [Chunk(i, doc_id, s, e, documents[doc_id].text[s:e], n)
                       for i, (doc_id, s, e, n) in enumerate(_read_json(path / "chunks.json"))]
             spans = [Span(doc_id, s, e) for doc_id, s, e in _read_json(path / "sentences.json")]
-            vectors = faiss.read_index(str(path / "chunks.faiss"))
+            store = vectors.load(path, manifest.get("vectors", {"backend": "faiss", "kind": "flat"}),
+                                 manifest["embedder"]["dim"])
             sent_vecs = np.load(path / "sentences.npy", allow_pickle=False)
         except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise BadIndexError(f"index at {path} is damaged ({exc}); rebuild it with `qa index build`") from exc
-        if vectors.ntotal != len(chunks) or len(sent_vecs) != len(spans):
+        if store.ntotal != len(chunks) or len(sent_vecs) != len(spans):
             raise BadIndexError(f"index at {path} is inconsistent (vector and table counts differ); rebuild it")
-        return cls(documents, chunks, spans, vectors, sent_vecs, manifest, path)
+        return cls(documents, chunks, spans, store, sent_vecs, manifest, path)
 
     # ---- helpers used at question time -------------------------------------------------
     @property
@@ -250,7 +268,7 @@ def _replaceable(path: Path) -> bool:
     if not path.is_dir():
         return False
     names = {p.name for p in path.iterdir()}
-    return not names or MANIFEST in names or names <= set(FILES)
+    return not names or MANIFEST in names or names <= set(FILES) | {vectors.MILVUS_FILE}
 
 
 def read_manifest(path: Path) -> dict:

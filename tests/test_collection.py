@@ -23,7 +23,7 @@ def collection(seed_index, settings, tmp_path):
 
 def _vectors(index, doc_id):
     rows = [c.chunk_id for c in index.chunks if c.doc_id == doc_id]
-    return index.chunk_vectors.reconstruct_n(0, index.chunk_vectors.ntotal)[rows]
+    return index.chunk_vectors.all()[rows]
 
 
 def test_add_then_remove_survives_a_restart_without_re_embedding(collection, seed_index):

@@ -89,7 +89,7 @@ def test_failed_save_leaves_the_old_index_intact(tmp_path, settings, seed_copy, 
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa.store.faiss.write_index", boom)
+    monkeypatch.setattr("qa.vectors.faiss.write_index", boom)
     with pytest.raises(OSError, match="disk full"):
         index.save(path)
     assert (path / "manifest.json").read_text() == before
