@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: chat test test-slow index eval bench clean
+.PHONY: chat test test-slow index eval bench bench-scale bench-scale-full bench-load screenshots clean
 
 chat: $(VENV)/.installed
 	$(BIN)/qa chat
@@ -26,6 +26,20 @@ eval: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/embedders.py
+
+# speed and scale: quick mode (< 5 min) and the full run with the 1M-chunk corpus
+bench-scale: $(VENV)/.installed
+	$(BIN)/python bench/scale.py --quick
+
+bench-scale-full: $(VENV)/.installed
+	$(BIN)/python bench/scale.py
+
+# 50 concurrent gradio_client users on the chat page
+bench-load: $(VENV)/.installed-test
+	$(BIN)/python bench/load.py
+
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python -m ui.screenshots
 
 # CPU torch first, from the local wheel: a plain `torch` requirement would pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml

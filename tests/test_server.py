@@ -1,27 +1,15 @@
 """The served page under load and attack: many clients at once, a login when asked for, and no file
 outside the corpus and index reachable through the server."""
-import shutil
 import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
-import qa
-from qa.collection import Collection
 from qa.settings import REPO_ROOT
 from ui.screenshots import serve
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-
-
-@pytest.fixture()
-def copy(seed_index, settings, tmp_path):
-    shutil.copytree(settings.seeds_dir, tmp_path / "articles")
-    shutil.copytree(seed_index.path, tmp_path / "index")
-    chosen = settings.with_overrides(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    index = qa.api.open_or_build(chosen.seeds_dir, chosen.index_dir, chosen)
-    return Collection(chosen.seeds_dir, index, chosen.index_dir), chosen
 
 
 def _status(url: str) -> int:
@@ -32,12 +20,12 @@ def _status(url: str) -> int:
         return exc.code
 
 
-def test_load_test_ci_mode(copy):
+def test_load_test_ci_mode(collection):
     """The load test's short mode: concurrent clients each get their own correct answer while an
     article is uploaded and removed; nothing lost, the index on disk still whole."""
     import load
 
-    collection, chosen = copy
+    collection, chosen = collection
     with serve(collection, chosen) as url:
         out = load.run(clients=8, rounds=2, timeout=240, collection=collection, settings=chosen, url=url)
     assert out["lost"] == 0 and not out["errors"] and not out["wrong"], out
@@ -45,8 +33,8 @@ def test_load_test_ci_mode(copy):
     assert "kestrel-load-test" not in collection.index.documents
 
 
-def test_no_file_outside_is_served(copy, tmp_path):
-    collection, chosen = copy
+def test_no_file_outside_is_served(collection, tmp_path):
+    collection, chosen = collection
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")
     with serve(collection, chosen) as url:
@@ -58,10 +46,10 @@ def test_no_file_outside_is_served(copy, tmp_path):
             assert _status(url + path) in (403, 404, 405), path
 
 
-def test_login_is_required_when_configured(copy):
+def test_login_is_required_when_configured(collection):
     from gradio_client import Client
 
-    collection, chosen = copy
+    collection, chosen = collection
     with serve(collection, chosen, auth=("reader", "s3cret-pass")) as url:
         assert _status(url + "config") in (401, 403)
         with pytest.raises(Exception):

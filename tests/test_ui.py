@@ -1,12 +1,10 @@
 """The chat page: rendering, the source panel, and a real browser (Debian's Chromium) going through
 what a user does: ask, open a source, follow up, hit an abstention, add an article and ask about it."""
-import shutil
 from pathlib import Path
 
 import pytest
 
 import qa
-from qa.collection import Collection
 from ui.app import article_html, render, source_ref, sources_table
 from ui.screenshots import CHROMIUM, serve, tour
 
@@ -68,15 +66,11 @@ def test_chat_page_serves_on_loopback_by_default():
 
 
 @pytest.fixture()
-def served(seed_index, settings, tmp_path):
+def served(collection, tmp_path):
     """The page over a private copy of the seed articles and their index (uploads land there)."""
-    shutil.copytree(settings.seeds_dir, tmp_path / "articles")
-    shutil.copytree(seed_index.path, tmp_path / "index")
-    chosen = settings.with_overrides(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    index = qa.api.open_or_build(chosen.seeds_dir, chosen.index_dir, chosen)
-    collection = Collection(chosen.seeds_dir, index, chosen.index_dir)
-    with serve(collection, chosen) as url:
-        yield url, collection, tmp_path
+    coll, chosen = collection
+    with serve(coll, chosen) as url:
+        yield url, coll, tmp_path
 
 
 @needs_browser

@@ -1,0 +1,91 @@
+"""Tests of the trained extractive span reader (qa/reader). They load the shipped weights."""
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from qa.reader import ChecksumError, SpanReader  # noqa: E402
+from qa.reader.span import DEFAULT_FOLDER, WEIGHTS  # noqa: E402
+
+GHOSN = "Carlos Ghosn was arrested in Tokyo in November 2018."
+UNRELATED = ("Photosynthesis is the process by which green plants use sunlight, water and carbon dioxide "
+             "to produce glucose and oxygen. It takes place mainly in the chloroplasts of leaf cells.")
+FILLER = [
+    "The river flows slowly through the valley and feeds the farms along its banks.",
+    "Many species of birds migrate south in the autumn to find warmer weather.",
+    "The library was renovated last year and now holds more than fifty thousand books.",
+    "Engineers tested the new bridge design with heavy trucks before it opened to traffic.",
+    "The orchestra performed a symphony by a little-known composer from the nineteenth century.",
+    "Farmers in the region grow rice, maize and cassava on terraced hillsides.",
+    "A committee reviewed the budget and recommended cuts to several programmes.",
+    "The museum displays pottery, coins and tools found during the excavation.",
+]
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return SpanReader.load()
+
+
+def test_shipped_weights_load_and_are_small(reader):
+    assert (DEFAULT_FOLDER / "SHA256SUMS").is_file()
+    assert (DEFAULT_FOLDER / "MODEL_CARD.md").is_file()
+    size = sum(p.stat().st_size for p in DEFAULT_FOLDER.iterdir() if p.is_file())
+    assert size <= 30 * 1024 * 1024
+    assert not any(p.suffix in {".bin", ".pt", ".pth", ".pkl"} for p in DEFAULT_FOLDER.iterdir())
+
+
+def test_tampered_copy_is_refused(tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(DEFAULT_FOLDER, copy)
+    SpanReader.load(copy)  # the untouched copy loads
+    w = copy / WEIGHTS
+    raw = bytearray(w.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    w.write_bytes(bytes(raw))
+    with pytest.raises(ChecksumError, match="checksum mismatch"):
+        SpanReader.load(copy)
+    (copy / "SHA256SUMS").unlink()
+    with pytest.raises(ChecksumError, match="missing"):
+        SpanReader.load(copy)
+
+
+def test_answer_is_verbatim_and_right(reader):
+    passages = [UNRELATED, GHOSN]
+    spans = reader.read("Where was Carlos Ghosn arrested?", passages)
+    best = spans[0]
+    assert best.passage == 1
+    answer = passages[best.passage][best.start:best.end]
+    assert answer == best.text
+    assert "Tokyo" in answer
+    assert len(answer) <= 30
+    assert spans == sorted(spans, key=lambda s: s.score, reverse=True)
+
+
+def test_indonesian_answer(reader):
+    passage = "Carlos Ghosn ditangkap di Tokyo pada bulan November 2018 atas tuduhan penyimpangan keuangan."
+    best = reader.read("Di mana Carlos Ghosn ditangkap?", [passage])[0]
+    assert "Tokyo" in passage[best.start:best.end]
+
+
+def test_unanswerable_scores_lower(reader):
+    q = "Where was Carlos Ghosn arrested?"
+    good = reader.read(q, [GHOSN])[0]
+    bad = reader.read(q, [UNRELATED])
+    bad_score = reader.answerability(bad[0]) if bad else 0.0
+    assert reader.answerability(good) > bad_score
+    assert 0.0 <= bad_score <= 1.0
+
+
+def test_long_passage_answer_near_end_found_through_windows(reader):
+    body = " ".join(FILLER[i % len(FILLER)] for i in range(75))
+    passage = body + " " + GHOSN + " " + FILLER[0]
+    n_tokens = len(reader.tokenizer(passage, add_special_tokens=False)["input_ids"])
+    assert n_tokens > 1000
+    assert passage.index("Tokyo") > 0.9 * len(passage)
+    spans = reader.read("Where was Carlos Ghosn arrested?", [passage])
+    best = spans[0]
+    assert "Tokyo" in passage[best.start:best.end]
