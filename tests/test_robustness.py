@@ -89,8 +89,8 @@ def test_a_build_killed_midway_leaves_the_old_index_usable(tmp_path, seed_index,
     chunk tables are written: the old index is untouched and opens; the leftover is never mistaken for it."""
     path = _copy(seed_index.path, tmp_path / "index")
     before = {p.name: p.read_bytes() for p in path.iterdir()}
-    code = ("import os, signal, qa.store as s\n"
-            "s.faiss.write_index = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+    code = ("import os, signal, qa.store as s, qa.vectors as v\n"
+            "v.faiss.write_index = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
             f"s.Index.build({str(settings.seeds_dir)!r}, {str(path)!r}, s.Settings())\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, timeout=300)
     assert proc.returncode == -signal.SIGKILL
