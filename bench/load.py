@@ -56,7 +56,13 @@ def run(clients: int, rounds: int, timeout: float, collection: Collection, setti
     deadline = time.monotonic() + timeout
 
     def user(n: int) -> None:
-        client = Client(url, verbose=False)
+        try:  # fifty clients connecting at once is part of the load: generous timeouts, failures counted
+            client = Client(url, verbose=False, httpx_kwargs={"timeout": max(30.0, timeout / 4)})
+        except Exception as exc:  # noqa: BLE001
+            with lock:
+                results.extend({"client": n, "question": "", "seconds": 0.0, "ok": False,
+                                "error": f"connect: {type(exc).__name__}: {exc}"} for _ in range(rounds))
+            return
         for r in range(rounds):
             q = questions[(n * rounds + r) % len(questions)]
             t = time.perf_counter()

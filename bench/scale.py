@@ -186,8 +186,19 @@ def ann_recall(index: Index, queries: np.ndarray, k: int = 10) -> dict:
         b = approx.search(q, k)
         t_approx.append(1000 * (time.perf_counter() - t))
         hit += len(set(a) & set(b))
+    sweep = []
+    if hasattr(approx, "index") and hasattr(approx.index, "hnsw"):
+        chosen = approx.index.hnsw.efSearch
+        truth = [set(exact.search(q, k)) for q in queries]
+        for ef in (64, 128, 256, 512, 768, 1024):
+            approx.index.hnsw.efSearch = ef
+            t = time.perf_counter()
+            got = sum(len(truth[i] & set(approx.search(q, k))) for i, q in enumerate(queries))
+            sweep.append({"ef_search": ef, "recall_at_10": round(got / (k * len(queries)), 4),
+                          "ms_per_query": round(1000 * (time.perf_counter() - t) / len(queries), 2)})
+        approx.index.hnsw.efSearch = chosen
     return {"recall_at_10": round(hit / (k * len(queries)), 4), "exact_p50_ms": round(pct(t_exact, 0.5), 2),
-            "hnsw_p50_ms": round(pct(t_approx, 0.5), 2)}
+            "hnsw_p50_ms": round(pct(t_approx, 0.5), 2), "ef_sweep": sweep}
 
 
 def cold_start(seeds_index: Path, settings: Settings) -> dict:
@@ -214,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="60 paragraphs, 10k and 100k chunks (< 5 minutes)")
     p.add_argument("--sizes", type=int, nargs="*", help="synthetic corpus sizes in chunks")
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--synthetic-only", action="store_true",
+                   help="re-measure only the synthetic sizes given, replacing them in the existing report")
     args = p.parse_args(argv)
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     paragraphs = 60 if args.quick else 240
@@ -222,6 +235,18 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"date": f"{datetime.now():%Y-%m-%d %H:%M}", "machine": f"{platform.machine()}, "
                     f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB RAM",
                     "mode": "quick" if args.quick else "full", "embedder": settings.embedder, "corpora": []}
+
+    if args.synthetic_only:
+        report = json.loads((args.out / "scale.json").read_text(encoding="utf-8"))
+        report["corpora"] = [r for r in report["corpora"] if r["chunks"] not in sizes or "assemble_s" not in r]
+        docs, xq_questions = xquad_documents(60)  # base material: the cached bench indexes plus 60 paragraphs
+        xquad = Index.from_documents(docs, settings)
+        synthetic_rows(report, base_material(xquad), xquad, xq_questions, sizes, settings)
+        report["corpora"].sort(key=lambda r: (r["corpus"] != "seeds", "assemble_s" in r, r["chunks"]))
+        report["note"] = (report.get("note", "") + f" Synthetic sizes {sizes} re-measured on "
+                          f"{datetime.now():%Y-%m-%d %H:%M}.").strip()
+        write(report, args.out)
+        return 0
 
     seeds = qa.default_index(settings)
     seed_qs = [q.question for q in evalsets.load(REPO_ROOT / "eval" / "seeds.jsonl").questions]
@@ -237,7 +262,16 @@ def main(argv: list[str] | None = None) -> int:
     report["corpora"].append(row)
     print(f"xquad: {row['total']}", flush=True)
 
-    bases = base_material(xquad)
+    synthetic_rows(report, base_material(xquad), xquad, xq_questions, sizes, settings)
+    report["cold_start"] = cold_start(seeds.path, settings)
+    print(f"cold start: {report['cold_start']}", flush=True)
+    report["wall_s"] = round(time.perf_counter() - started)
+    write(report, args.out)
+    return 0
+
+
+def synthetic_rows(report: dict, bases: list[Index], xquad: Index, xq_questions: list[str], sizes: list[int],
+                   settings: Settings) -> None:
     qvecs = xquad.embedder.embed_queries(xq_questions[:200])
     for n in sizes:
         before = rss_mb()
@@ -250,14 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                "rss_mb": round(extra), "bytes_per_chunk_beyond_vectors": round((extra * 2**20 - n * 384 * 4) / n),
                **stage_latency(index, xq_questions, settings, n <= 100_000), **ann_recall(index, qvecs)}
         report["corpora"].append(row)
-        print(f"{n}: total {row['total']} recall {row['recall_at_10']} rss {row['rss_mb']} MB", flush=True)
+        print(f"{n}: total {row['total']} recall {row['recall_at_10']} rss {row['rss_mb']} MB "
+              f"sweep {row['ef_sweep']}", flush=True)
         del index
-
-    report["cold_start"] = cold_start(seeds.path, settings)
-    print(f"cold start: {report['cold_start']}", flush=True)
-    report["wall_s"] = round(time.perf_counter() - started)
-    write(report, args.out)
-    return 0
 
 
 def write(report: dict, out: Path) -> None:
@@ -279,6 +308,11 @@ def write(report: dict, out: Path) -> None:
                      f"{f('total')} | {f('bm25')} | {rec} | {mem} |")
     lines += ["", "Exact vs HNSW search time per query (ms, p50): " + ", ".join(
         f"{r['chunks']:,}: {r['exact_p50_ms']} vs {r['hnsw_p50_ms']}" for r in report["corpora"] if "exact_p50_ms" in r),
+        "", "HNSW search breadth (efSearch) against recall@10 and time per query, on the same index:", "",
+        "| chunks | " + " | ".join(f"ef {e}" for e in (64, 128, 256, 512, 768, 1024)) + " |",
+        "|---|" + "---|" * 6] + [
+        f"| {r['chunks']:,} | " + " | ".join(f"{x['recall_at_10']} ({x['ms_per_query']} ms)" for x in r["ef_sweep"]) + " |"
+        for r in report["corpora"] if r.get("ef_sweep")] + [
         "", "## Index build throughput against the encoder's ceiling", "",
         f"{b['paragraphs']} XQuAD-en paragraphs → {b['chunks']} chunks and {b['sentences']} sentences "
         f"({b['texts_embedded']} texts embedded, batches of {EMBED_BATCH}).", "",
@@ -291,7 +325,7 @@ def write(report: dict, out: Path) -> None:
     names = {"with_index_s": "index built", "without_index_s": "no index (built first)",
              "second_start_s": "second start (index from the run before)"}
     lines += [f"| {names[k]} | {v} |" for k, v in report["cold_start"].items()]
-    lines += ["", f"Whole run: {report['wall_s']} s."]
+    lines += ["", f"Whole run: {report['wall_s']} s. {report.get('note', '')}".rstrip()]
     (out / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     plot(report, out / "scale.png")
     print("\n".join(lines))
