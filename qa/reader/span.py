@@ -7,6 +7,7 @@ Usage::
     spans = reader.read("Where was Carlos Ghosn arrested?", ["Carlos Ghosn was arrested in Tokyo ..."])
     best = spans[0]; passages[best.passage][best.start:best.end]   # verbatim answer
     reader.answerability(spans[0])                    # sigmoid(best span score - null score)
+    calibrated_margin()                               # shipped abstention threshold on span.margin
 
 Weights are stored as a safetensors file in which every large 2-D matrix is int8 with a per-row fp16
 scale (`<name>` + `<name>.__scale`), other tensors are fp32; they are dequantised to fp32 at load time.
@@ -15,6 +16,7 @@ scale (`<name>` + `<name>.__scale`), other tensors are fp32; they are dequantise
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +26,9 @@ import torch
 
 DEFAULT_FOLDER = Path(__file__).resolve().parent / "model"
 WEIGHTS = "model.safetensors"
-MAX_LEN = 384
-STRIDE = 128
+CALIBRATION = "calibration.json"
+MAX_LEN = 256  # run 2 trained with 256/96 (run 1: 384/128, see train.py)
+STRIDE = 96
 TOP_K = 20
 
 
@@ -69,6 +72,36 @@ def calibrate_threshold(margins_answerable, margins_unanswerable, metric="accura
     # put the threshold midway to the next candidate for robustness
     higher = cands[cands > best_t]
     return float((best_t + higher[0]) / 2) if len(higher) and best_t > -1e8 else best_t
+
+
+def calibrated_margin(folder: str | Path | None = None) -> float:
+    """The abstention threshold shipped with the weights: answer iff span.margin > this value.
+
+    Read from `<folder>/calibration.json` (default folder: the shipped qa/reader/model). The file must be
+    listed in the folder's SHA256SUMS with a matching digest (`ChecksumError` otherwise, as for the
+    weights). Returns 0.0 (the model's own null decision) when the folder has no calibration.json."""
+    folder = Path(folder) if folder else DEFAULT_FOLDER
+    path = folder / CALIBRATION
+    if not path.is_file():
+        return 0.0
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        raise ChecksumError(f"{sums} is missing; refusing to use an unverified {CALIBRATION}")
+    listed = {}
+    for line in sums.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(None, 1)
+            listed[name.strip().lstrip("*")] = digest
+    if CALIBRATION not in listed:
+        raise ChecksumError(f"SHA256SUMS in {folder} does not list {CALIBRATION}")
+    actual = sha256_file(path)
+    if actual != listed[CALIBRATION]:
+        raise ChecksumError(f"checksum mismatch for {path}: expected {listed[CALIBRATION]}, got {actual}; "
+                            "the calibration file is corrupt or was modified")
+    value = float(json.loads(path.read_text(encoding="utf-8"))["margin_threshold"])
+    if not math.isfinite(value):
+        raise ValueError(f"{path}: margin_threshold must be finite, got {value}")
+    return value
 
 
 # ---- checksums / weight I/O ---------------------------------------------------------------------
@@ -158,14 +191,22 @@ def featurize(tokenizer, questions: list[str], contexts: list[str], max_len=MAX_
 
 
 def best_spans_for_feature(start: np.ndarray, end: np.ndarray, offsets, seq_ids, max_answer_tokens: int,
-                           top_k: int = TOP_K):
-    """Best (score, char_start, char_end) among context tokens of one window, plus its null score."""
+                           top_k: int = TOP_K, word_ids=None):
+    """Best (score, char_start, char_end) among context tokens of one window, plus its null score.
+    With `word_ids`, spans must start at the first sub-token of a word and end at the last one,
+    so an answer never cuts a word in half."""
     null = float(start[0] + end[0])
     ctx = np.array([s == 1 for s in seq_ids], dtype=bool)
     n = len(seq_ids)
-    s_logits = np.where(ctx, start[:n], -np.inf)
-    e_logits = np.where(ctx, end[:n], -np.inf)
-    k = min(top_k, int(ctx.sum()))
+    s_ok, e_ok = ctx, ctx
+    if word_ids is not None:
+        w = list(word_ids)
+        first = np.array([i == 0 or w[i] is None or w[i] != w[i - 1] for i in range(n)], dtype=bool)
+        last = np.array([i == n - 1 or w[i] is None or w[i] != w[i + 1] for i in range(n)], dtype=bool)
+        s_ok, e_ok = ctx & first, ctx & last
+    s_logits = np.where(s_ok, start[:n], -np.inf)
+    e_logits = np.where(e_ok, end[:n], -np.inf)
+    k = min(top_k, int(s_ok.sum()), int(e_ok.sum()))
     if k == 0:
         return None, null
     s_idx = np.argsort(-s_logits)[:k]
@@ -190,8 +231,10 @@ class SpanReader:
         self.stride = stride
 
     @classmethod
-    def load(cls, folder: str | Path | None = None) -> "SpanReader":
-        """Load the reader from `folder` (default: the shipped qa/reader/model), verifying SHA256SUMS."""
+    def load(cls, folder: str | Path | None = None, int8_linear: bool = False) -> "SpanReader":
+        """Load the reader from `folder` (default: the shipped qa/reader/model), verifying SHA256SUMS.
+        Weights are dequantised to fp32. `int8_linear=True` additionally applies torch dynamic int8
+        quantisation to the Linear layers (faster on CPU, slightly different scores); default off."""
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
@@ -205,6 +248,8 @@ class SpanReader:
         if missing or unexpected:
             raise RuntimeError(f"reader weights do not match the config: missing={missing} unexpected={unexpected}")
         model.float().eval()
+        if int8_linear:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         if not tokenizer.is_fast:
             raise RuntimeError("the span reader needs a fast tokenizer (offset mapping)")
@@ -225,7 +270,7 @@ class SpanReader:
         res: list[list] = [[None, math.inf] for _ in passages]
         for f, p in enumerate(enc["overflow_to_sample_mapping"]):
             best, null = best_spans_for_feature(S[f], E[f], enc["offset_mapping"][f], enc.sequence_ids(f),
-                                                max_answer_tokens)
+                                                max_answer_tokens, word_ids=enc.word_ids(f))
             r = res[p]
             r[1] = min(r[1], null)
             if best is not None and (r[0] is None or best[0] > r[0][0]):

