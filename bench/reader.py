@@ -130,7 +130,7 @@ def fmt(x, nd=1):
 
 
 def report_md(res) -> str:
-    L = [f"# Span reader benchmark (gold paragraph)", "",
+    L = ["# Span reader benchmark (gold paragraph)", "",
          f"- date: {res['date']}", f"- machine: {res['machine']}", f"- model: `{res['model']}`",
          f"- reader max_len {res.get('max_len')}, stride {res.get('stride')}; "
          + (f"first {res['test_limit']} questions of each test set" if res.get("test_limit") else "full test sets"),

@@ -84,14 +84,7 @@ def calibrated_margin(folder: str | Path | None = None) -> float:
     path = folder / CALIBRATION
     if not path.is_file():
         return 0.0
-    sums = folder / "SHA256SUMS"
-    if not sums.is_file():
-        raise ChecksumError(f"{sums} is missing; refusing to use an unverified {CALIBRATION}")
-    listed = {}
-    for line in sums.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(None, 1)
-            listed[name.strip().lstrip("*")] = digest
+    listed = listed_checksums(folder, f"refusing to use an unverified {CALIBRATION}")
     if CALIBRATION not in listed:
         raise ChecksumError(f"SHA256SUMS in {folder} does not list {CALIBRATION}")
     actual = sha256_file(path)
@@ -107,11 +100,21 @@ def calibrated_margin(folder: str | Path | None = None) -> float:
 # ---- checksums / weight I/O ---------------------------------------------------------------------
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def listed_checksums(folder: Path, refusal: str) -> dict[str, str]:
+    """{file name: digest} from the folder's SHA256SUMS (`sha256sum` format); ChecksumError when absent."""
+    sums = Path(folder) / "SHA256SUMS"
+    if not sums.is_file():
+        raise ChecksumError(f"{sums} is missing; {refusal}")
+    listed = {}
+    for line in sums.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(None, 1)
+            listed[name.strip().lstrip("*")] = digest
+    return listed
 
 
 def write_checksums(folder: Path) -> None:
@@ -123,14 +126,7 @@ def write_checksums(folder: Path) -> None:
 
 def verify_checksums(folder: Path) -> None:
     folder = Path(folder)
-    sums = folder / "SHA256SUMS"
-    if not sums.is_file():
-        raise ChecksumError(f"{sums} is missing; refusing to load unverified reader weights")
-    listed = {}
-    for line in sums.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(None, 1)
-            listed[name.strip().lstrip("*")] = digest
+    listed = listed_checksums(folder, "refusing to load unverified reader weights")
     for required in (WEIGHTS, "config.json"):
         if required not in listed:
             raise ChecksumError(f"SHA256SUMS in {folder} does not list {required}")
