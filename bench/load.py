@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -109,16 +108,9 @@ def run(clients: int, rounds: int, timeout: float, collection: Collection, setti
 
 def serve_copy(tmp: Path):
     """A private copy of the seeds and their index, served on a free loopback port."""
-    from qa.api import open_or_build
-    from ui.screenshots import serve
+    from ui.screenshots import private_collection, serve
 
-    base = from_env()
-    shutil.copytree(base.seeds_dir, tmp / "articles")
-    if (base.index_dir / "manifest.json").is_file():
-        shutil.copytree(base.index_dir, tmp / "index")
-    settings = base.with_overrides(seeds_dir=tmp / "articles", index_dir=tmp / "index")
-    index = open_or_build(settings.seeds_dir, settings.index_dir, settings)
-    collection = Collection(settings.seeds_dir, index, settings.index_dir)
+    collection, settings = private_collection(from_env(), tmp)
     return collection, settings, serve(collection, settings)
 
 

@@ -109,7 +109,8 @@ class Index:
         """A new index with `removed` ids dropped and `added` documents (new or changed) chunked and
         embedded; every other document keeps its stored chunks and vectors, so nothing is re-embedded."""
         drop = set(removed) | {d.doc_id for d in added}
-        fresh = Index.from_documents(added, self.build_settings(), progress=progress) if added else None
+        settings = self.build_settings()
+        fresh = Index.from_documents(added, settings, progress=progress) if added else None
         keep_c = [i for i, c in enumerate(self.chunks) if c.doc_id not in drop]
         keep_s = [i for i, s in enumerate(self.sentences) if s.doc_id not in drop]
         old_vecs = self.chunk_vectors.all() if keep_c else None
@@ -126,9 +127,8 @@ class Index:
             sent_vecs.append(fresh.sentence_vectors)
         chunks = [replace(c, chunk_id=i) for i, c in enumerate(chunks)]
         dim = self.manifest["embedder"]["dim"]
-        settings = self.build_settings()
         store = vectors.create(np.concatenate(chunk_vecs) if chunk_vecs else np.zeros((0, dim), np.float32),
-                               settings.vector_store, uri=self.manifest.get("vectors", {}).get("uri", ""))
+                               settings.vector_store, uri=settings.milvus_uri)
         manifest = dict(self.manifest, documents={k: d.sha256 for k, d in documents.items()},
                         counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(spans)},
                         updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

@@ -41,11 +41,6 @@ def seed_copy(tmp_path) -> Path:
 def collection(seed_index, settings, tmp_path):
     """(a Collection over private copies of the seed articles and their index, its settings): what
     the chat page edits, safe for a test to add to and remove from."""
-    from qa.api import open_or_build
-    from qa.collection import Collection
+    from ui.screenshots import private_collection
 
-    shutil.copytree(settings.seeds_dir, tmp_path / "articles")
-    shutil.copytree(seed_index.path, tmp_path / "index")
-    chosen = settings.with_overrides(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    index = open_or_build(chosen.seeds_dir, chosen.index_dir, chosen)
-    return Collection(chosen.seeds_dir, index, chosen.index_dir), chosen
+    return private_collection(settings.with_overrides(index_dir=seed_index.path), tmp_path)

@@ -116,24 +116,31 @@ def tour(url: str, out: Path, workdir: Path) -> dict[str, str]:
     return seen
 
 
+def private_collection(base, tmp: Path):
+    """(a Collection over copies of `base`'s articles and index made in `tmp`, its settings): a page
+    that uploads and removals may change without touching the originals. The index is built if missing."""
+    from qa.api import open_or_build
+    from qa.collection import Collection
+
+    shutil.copytree(base.seeds_dir, tmp / "articles")
+    if (Path(base.index_dir) / "manifest.json").is_file():
+        shutil.copytree(base.index_dir, tmp / "index")
+    settings = base.with_overrides(seeds_dir=tmp / "articles", index_dir=tmp / "index")
+    index = open_or_build(settings.seeds_dir, settings.index_dir, settings)
+    return Collection(settings.seeds_dir, index, settings.index_dir), settings
+
+
 def main() -> int:
     """Serve a private copy of the seed articles and index, and screenshot every state."""
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from qa.api import open_or_build
-    from qa.collection import Collection
     from qa.settings import from_env
 
-    base = from_env()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        shutil.copytree(base.seeds_dir, tmp / "articles")
-        if (base.index_dir / "manifest.json").is_file():
-            shutil.copytree(base.index_dir, tmp / "index")
-        settings = base.with_overrides(seeds_dir=tmp / "articles", index_dir=tmp / "index")
-        index = open_or_build(settings.seeds_dir, settings.index_dir, settings)
-        with serve(Collection(settings.seeds_dir, index, settings.index_dir), settings) as url:
+        collection, settings = private_collection(from_env(), tmp)
+        with serve(collection, settings) as url:
             seen = tour(url, OUT, tmp)
     for state, text in seen.items():
         print(f"--- {state}\n{text[:300]}")
