@@ -32,14 +32,14 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     that a follow-up such as "How much will it cost?" is read against the previous question."""
     question, notice = check_question(question)
     settings = settings or from_env()
+    if settings.reader not in ("sentence", "span"):
+        raise ValueError(f"unknown reader {settings.reader!r}; choose sentence or span")
     index = index or default_index(settings)
     # the index decides the model; calibration and threshold follow it
     settings = settings.with_overrides(embedder=index.manifest["settings"]["embedder"])
     reading = read_question(question, history)
     query_vector = index.embedder.embed_queries([reading.text])[0]
     hits = retrieve(index, reading.text, query_vector, settings.top_k, settings.retrieval)
-    if settings.reader not in ("sentence", "span"):
-        raise ValueError(f"unknown reader {settings.reader!r}; choose sentence or span")
     answerer = read_spans if settings.reader == "span" else read
     found = answerer(reading.text, query_vector, hits, index, settings)
     return replace(found, question=question, read_as=reading.text if reading.is_followup else "", notice=notice)

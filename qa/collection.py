@@ -2,18 +2,16 @@
 the index incrementally, so the change survives a restart. Safe under concurrent readers."""
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .ingest import MAX_ARTICLE_BYTES, SUFFIXES, IngestError, decode, make_title
-from .repair import repair
+from .ingest import MAX_ARTICLE_BYTES, SUFFIXES, IngestError, document_from_bytes
 from .settings import Settings
 from .store import Index
 from .types import Document
@@ -62,17 +60,14 @@ class Collection:
             raise ArticleError(f"{name} is {len(raw) / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB "
                                "(split it into smaller files)")
         try:
-            text = repair(decode(raw, name))
+            doc = document_from_bytes(raw, self.folder / (stem + suffix), stem)
         except IngestError as exc:
             raise ArticleError(str(exc)) from None
-        if not text.strip():
-            raise ArticleError(f"{name} is empty")
-        sha = hashlib.sha256(raw).hexdigest()
         with self._write:
             index = self._index
-            for doc in index.documents.values():
-                if doc.sha256 == sha or doc.text == text:
-                    raise ArticleError(f"this article is already in the collection as {doc.title!r} ({doc.doc_id})")
+            for other in index.documents.values():
+                if other.sha256 == doc.sha256 or other.text == doc.text:
+                    raise ArticleError(f"this article is already in the collection as {other.title!r} ({other.doc_id})")
             action = "replaced" if stem in index.documents else "added"
             if action == "added" and len(index.documents) >= MAX_ARTICLES:
                 raise ArticleError(f"the collection holds {MAX_ARTICLES} articles, the most this page manages")
@@ -80,7 +75,7 @@ class Collection:
             for other in self.folder.glob(glob_escape(stem) + ".*"):
                 if other != path and other.suffix.lower() in SUFFIXES:
                     path = other  # replace the existing file of that name, whatever its extension
-            doc = Document(stem, make_title(text, path), text, str(path), sha)
+            doc = replace(doc, source=str(path))
             new = index.update([doc])  # embed first: a failure leaves files and index untouched
             _atomic_write(path, raw)
             self._commit(new)

@@ -73,10 +73,16 @@ def read_file(path: str | Path, doc_id: str | None = None) -> Document:
         raw = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return document_from_bytes(raw, path, doc_id or path.stem)
+
+
+def document_from_bytes(raw: bytes, path: Path, doc_id: str) -> Document:
+    """An article from the bytes of the file at `path` (read from disk or uploaded): decoded,
+    repaired, titled, hashed; IngestError when it is binary, undecodable or empty."""
     text = repair(decode(raw, path))
     if not text.strip():
         raise IngestError(f"{path} is empty")
-    return Document(doc_id=doc_id or path.stem, title=make_title(text, path), text=text,
+    return Document(doc_id=doc_id, title=make_title(text, path), text=text,
                     source=str(path), sha256=hashlib.sha256(raw).hexdigest())
 
 

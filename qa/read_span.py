@@ -30,9 +30,12 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
                settings: Settings) -> Answer:
     """Answer from the reader's best span over the top READ_PASSAGES chunks."""
     hits = hits[:READ_PASSAGES]
-    ranked = score_sentences(question, query_vector, hits, index, settings)
+
+    def nothing(conf: float, sig: dict) -> Answer:  # the closest sentences are only scored to abstain
+        return abstain(question, conf, sig, score_sentences(question, query_vector, hits, index, settings), index)
+
     if not hits:
-        return abstain(question, 0.0, {}, ranked, index)
+        return nothing(0.0, {})
     reader = span_reader(settings.reader_model or None)
     spans = reader.read(question, [h.chunk.text for h in hits])
     best = spans[0] if spans else None
@@ -40,7 +43,7 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
     # confidence: 0.5 exactly at the calibrated margin, so the usual threshold logic applies
     conf = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, sig["margin"] - settings.span_threshold()))))
     if best is None or conf < settings.threshold():
-        return abstain(question, conf, sig, ranked, index)
+        return nothing(conf, sig)
     primary = _citation(index, hits[best.passage], best.start, best.end, best.margin)
     short = index.documents[primary.doc_id].text[primary.answer_start:primary.answer_end]
     support, seen = [], {primary.doc_id}
