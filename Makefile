@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: chat test test-slow index eval bench bench-scale bench-scale-full bench-load screenshots clean
+.PHONY: chat test test-slow index eval bench bench-quality bench-scale bench-scale-full bench-load screenshots clean
 
 chat: $(VENV)/.installed
 	$(BIN)/qa chat
@@ -26,6 +26,10 @@ eval: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/embedders.py
+
+# answer quality side by side (retrieval, embedders, rerank, readers) on the seeds and public benchmarks
+bench-quality: $(VENV)/.installed
+	$(BIN)/python bench/quality.py
 
 # speed and scale: quick mode (< 5 min) and the full run with the 1M-chunk corpus
 bench-scale: $(VENV)/.installed

@@ -21,10 +21,10 @@ import numpy as np
 from qa import calibrate, evalsets
 from qa.api import answer
 from qa.evaluate import NO_THRESHOLD, contains
-from qa.settings import REPO_ROOT, Settings
+from qa.settings import REPO_ROOT, SHARED_DIR, Settings
 from qa.store import BadIndexError, Index
 
-BENCH = REPO_ROOT.parent / "shared" / "bench"
+BENCH = SHARED_DIR / "bench"
 SETS = {"squad2_en": BENCH / "squad2_en_cs224n" / "dev-v2.0.json", "idk_mrc_valid": BENCH / "idk_mrc" / "valid.json"}
 CACHE = Path.home() / ".cache" / "qa" / "bench-indexes"
 

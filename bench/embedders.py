@@ -18,10 +18,10 @@ from pathlib import Path
 from qa import evalsets
 from qa.ingest import read_folder
 from qa.retrieve import dense
-from qa.settings import REPO_ROOT, Settings
+from qa.settings import REPO_ROOT, SHARED_DIR, Settings
 from qa.store import Index
 
-SHARED = REPO_ROOT.parent / "shared"
+SHARED = SHARED_DIR
 SETS = {
     "seeds (en+id)": (REPO_ROOT / "eval" / "seeds.jsonl", REPO_ROOT / "seeds"),
     "xquad.en": (SHARED / "bench" / "xquad" / "xquad.en.json", None),

@@ -32,11 +32,11 @@ import qa  # noqa: E402
 from qa import evalsets, vectors  # noqa: E402
 from qa.read import read  # noqa: E402
 from qa.retrieve import bm25, retrieve  # noqa: E402
-from qa.settings import REPO_ROOT, Settings  # noqa: E402
+from qa.settings import REPO_ROOT, SHARED_DIR, Settings  # noqa: E402
 from qa.store import EMBED_BATCH, Index  # noqa: E402
 from qa.types import Chunk, Document, Span  # noqa: E402
 
-SHARED = REPO_ROOT.parent / "shared" / "bench"
+SHARED = SHARED_DIR / "bench"
 XQUAD_EN = SHARED / "xquad" / "xquad.en.json"
 CACHE = Path.home() / ".cache" / "qa" / "bench-indexes"
 OUT = REPO_ROOT / "bench" / "reports"

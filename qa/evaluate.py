@@ -74,12 +74,24 @@ def contains(haystack: str, golds: list[str]) -> bool:
 
 def run(path: str | Path, settings: Settings, limit: int = 0, progress: bool = True,
         max_articles: int = 0) -> list[Result]:
-    """Answer every question (with abstention by threshold switched off, so the threshold can be swept)."""
+    """Answer every question of the eval set at `path` over its own corpus (or the default index)."""
     evalset = evalsets.load(path, max_articles)
-    index = (Index.from_documents(evalset.documents, settings, source=str(path), progress=progress)
-             if evalset.documents else default_index(settings))
-    raw = replace(settings, abstain_threshold=NO_THRESHOLD)
+    index = corpus_index(evalset, settings, str(path), progress)
     questions = evalset.questions[:limit] if limit else evalset.questions
+    return ask(questions, index, settings, progress)
+
+
+def corpus_index(evalset: evalsets.EvalSet, settings: Settings, source: str, progress: bool = True) -> Index:
+    """An index over the eval set's own paragraphs; the default (seed) index for our JSONL sets."""
+    if evalset.documents:
+        return Index.from_documents(evalset.documents, settings, source=source, progress=progress)
+    return default_index(settings)
+
+
+def ask(questions: list[evalsets.Question], index: Index, settings: Settings,
+        progress: bool = True) -> list[Result]:
+    """Answer each question (with abstention by threshold switched off, so the threshold can be swept)."""
+    raw = replace(settings, abstain_threshold=NO_THRESHOLD)
     results = []
     for q in tqdm(questions, desc="asking", unit="q", disable=not progress):
         started = time.perf_counter()

@@ -1,15 +1,15 @@
-"""The trained span reader as an answerer (`reader="span"`): it reads the best few retrieved chunks and
-returns the span a question asks for, verbatim, with the sentence(s) around it as the evidence; it
-abstains when the reader's no-answer score wins by more than the calibrated margin."""
+"""The trained span reader as an answerer (`reader="span"`). Whether to answer is decided as for the
+sentence answerer (its calibrated evidence check), and the reader's own no-answer score can still veto;
+the reader then cuts the span the question asks for from the best few retrieved chunks, verbatim, with
+the sentence(s) around it as the evidence."""
 from __future__ import annotations
 
 import functools
-import math
 import re
 
 import numpy as np
 
-from .read import abstain, score_sentences
+from .read import abstain, read, score_sentences
 from .retrieve import Hit
 from .settings import Settings
 from .store import Index
@@ -28,22 +28,23 @@ def span_reader(folder: str | None = None):
 
 def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
                settings: Settings) -> Answer:
-    """Answer from the reader's best span over the top READ_PASSAGES chunks."""
+    """Answer from the reader's best span over the top READ_PASSAGES chunks, if the evidence check passes.
+
+    The reader's margin (best span over the no-answer score) separates answerable from unanswerable
+    questions poorly on held-out data (see qa/reader/model/MODEL_CARD.md), so abstention stays with the
+    calibrated evidence confidence, which also becomes the answer's score; a margin below the
+    calibrated one still abstains."""
+    gate = read(question, query_vector, hits, index, settings)
+    if gate.abstained:
+        return gate
     hits = hits[:READ_PASSAGES]
-
-    def nothing(conf: float, sig: dict) -> Answer:  # the closest sentences are only scored to abstain
-        return abstain(question, conf, sig, score_sentences(question, query_vector, hits, index, settings), index)
-
-    if not hits:
-        return nothing(0.0, {})
     reader = span_reader(settings.reader_model or None)
     spans = reader.read(question, [h.chunk.text for h in hits])
     best = spans[0] if spans else None
-    sig = {"margin": best.margin if best else -99.0, "dense": hits[0].score}
-    # confidence: 0.5 exactly at the calibrated margin, so the usual threshold logic applies
-    conf = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, sig["margin"] - settings.span_threshold()))))
-    if best is None or conf < settings.threshold():
-        return nothing(conf, sig)
+    sig = {**gate.signals, "margin": best.margin if best else -99.0}
+    if best is None or best.margin <= settings.span_threshold():
+        return abstain(question, gate.score, sig, score_sentences(question, query_vector, hits, index, settings),
+                       index)
     primary = _citation(index, hits[best.passage], best.start, best.end, best.margin)
     short = index.documents[primary.doc_id].text[primary.answer_start:primary.answer_end]
     support, seen = [], {primary.doc_id}
@@ -55,7 +56,7 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         support.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
         if len(support) == 2:
             break
-    return Answer(question, short, False, [primary] + support, conf, signals=sig)
+    return Answer(question, short, False, [primary] + support, gate.score, signals=sig)
 
 
 def _citation(index: Index, hit: Hit, start: int, end: int, score: float) -> Citation:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# public benchmark and training data, read in place and never copied (QA_SHARED moves it)
+SHARED_DIR = Path(os.environ.get("QA_SHARED", REPO_ROOT.parent / "shared"))
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,6 @@ class Settings:
         """The abstention threshold: the setting, or the one calibrated for this embedder."""
         if self.abstain_threshold is not None:
             return self.abstain_threshold
-        if self.reader == "span":
-            return 0.5  # the span reader's confidence is 0.5 at its calibrated margin (span_threshold)
         from .calibrate import default_threshold
 
         return default_threshold(self.embedder)

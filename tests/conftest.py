@@ -10,10 +10,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from qa.settings import REPO_ROOT, Settings  # noqa: E402
+from qa.settings import REPO_ROOT, SHARED_DIR, Settings  # noqa: E402
 
 SEEDS = REPO_ROOT / "seeds"
-SHARED = REPO_ROOT.parent / "shared"
+SHARED = SHARED_DIR
 
 
 @pytest.fixture(scope="session")

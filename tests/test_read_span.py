@@ -1,10 +1,11 @@
 """The trained span reader behind the answerer seam (`reader="span"`): verbatim answers at their
-offsets, evidence sentences around them, abstention by margin, same Answer shape as the sentence reader."""
+offsets, evidence sentences around them, abstention by the evidence check or the reader's margin, same
+Answer shape as the sentence reader."""
 import qa
 
 
 def test_span_reader_answers_verbatim_with_sentence_evidence(seed_index, settings):
-    chosen = settings.with_overrides(reader="span", span_margin=-1e9)  # always answer: test the plumbing
+    chosen = settings.with_overrides(reader="span", span_margin=-1e9)  # the reader never vetoes: test the plumbing
     for q in ["Who is the CEO of Renault Group?", "How much will the Dacia version cost?", "Siapa bos baru Nissan?"]:
         a = qa.answer(q, index=seed_index, settings=chosen)
         assert not a.abstained and a.text and a.citations
@@ -18,3 +19,11 @@ def test_span_reader_abstains_below_its_margin(seed_index, settings):
     chosen = settings.with_overrides(reader="span", span_margin=1e9)  # nothing is ever sure enough
     a = qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=chosen)
     assert a.abstained and a.message == "The articles do not say." and a.closest
+
+
+def test_span_reader_answers_seed_questions_and_abstains_on_the_unknown(seed_index, settings):
+    chosen = settings.with_overrides(reader="span")  # shipped weights, calibrated margin and threshold
+    assert qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=chosen).text == "Luca de Meo"
+    assert qa.answer("Siapa bos baru Nissan?", index=seed_index, settings=chosen).text == "Ivan Espinosa"
+    unknown = qa.answer("What is the capital of Australia?", index=seed_index, settings=chosen)
+    assert unknown.abstained and not unknown.citations

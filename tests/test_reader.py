@@ -9,7 +9,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from qa.reader import ChecksumError, SpanReader, calibrated_margin  # noqa: E402
+from qa.reader import ChecksumError, SpanReader, calibrate_threshold, calibrated_margin  # noqa: E402
 from qa.reader.span import CALIBRATION, DEFAULT_FOLDER, WEIGHTS  # noqa: E402
 
 GHOSN = "Carlos Ghosn was arrested in Tokyo in November 2018."
@@ -128,3 +128,10 @@ def test_tampered_calibration_is_refused(tmp_path):
         calibrated_margin(copy)
     cal.unlink()
     assert calibrated_margin(copy) == 0.0  # no calibration shipped: the model's own null decision
+
+
+def test_calibration_weights_the_unanswerable_share():
+    answerable, unanswerable = [1.0, 2.0, 3.0], [0.0, 2.5]
+    assert calibrate_threshold(answerable, unanswerable, unanswerable_share=0.0) < -1e8  # never abstain
+    assert calibrate_threshold(answerable, unanswerable, unanswerable_share=1.0) == 2.75  # abstain on all of u
+    assert calibrate_threshold(answerable, unanswerable) == 0.5  # unweighted: only the 2.5 stays wrong

@@ -20,9 +20,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SHARED = Path("/work/shared")
+from ..settings import SHARED_DIR
 
-# Question ids that overlap the benchmarks (listed in /work/shared/train/README.md); never train on them.
+SHARED = SHARED_DIR
+
+# Question ids that overlap the benchmarks (listed in ../shared/train/README.md); never train on them.
 EXCLUDED_IDS = frozenset({
     "indonesian--1126210268286766618-0",
     "indonesian-3515746694782013928-1",

@@ -5,10 +5,11 @@
                                --out qa/reader/model [--max-len 256 --stride 96] [--work /tmp/reader-run2]
 
 Each candidate (an fp32 checkpoint folder) is quantised exactly as it will ship (int8 per-row + fp16 scale)
-and read back, then run on the combined dev set: IDK-MRC valid (/work/shared/bench/idk_mrc/valid.json)
+and read back, then run on the combined dev set: IDK-MRC valid (../shared/bench/idk_mrc/valid.json)
 + the held-out SQuAD 2.0 article `1973_oil_crisis`. Margin = best span score - null score. For each
 candidate the margin threshold maximising answer/abstain accuracy on the combined dev set is fitted
-(`span.calibrate_threshold`); the candidate with the higher combined dev F1 at its threshold is exported
+(`span.calibrate_threshold`, unanswerable questions weighted to 20% of all, as for the sentence answerer);
+the candidate with the higher prior-weighted dev F1 (0.8 x HasAns F1 + 0.2 x 100 x NoAns accuracy) is exported
 to `--out` (safetensors + tokenizer + config + calibration.json, MODEL_CARD.md kept) and SHA256SUMS is
 rewritten to cover every file, calibration.json included. A JSON summary goes to `--work/export.json`.
 """
@@ -30,6 +31,8 @@ from .span import (CALIBRATION, MAX_LEN, STRIDE, SpanReader, calibrate_threshold
                    quantize_state_dict, save_quantized, write_checksums)
 from .train import evaluate, predict
 
+UNANSWERABLE_SHARE = 0.2  # as the sentence answerer's calibration (bench/calibrate.py) assumes
+
 
 def as_shipped(folder: Path, max_len: int, stride: int):
     """Load an fp32 checkpoint and round-trip its weights through the int8 export format."""
@@ -50,10 +53,12 @@ def dev_report(reader: SpanReader, dev: dict) -> dict:
         per[name] = ps
     ans = [m for r, (_, m) in zip(recs, preds) if not r.is_impossible]
     una = [m for r, (_, m) in zip(recs, preds) if r.is_impossible]
-    thr = calibrate_threshold(ans, una)
+    thr = calibrate_threshold(ans, una, UNANSWERABLE_SHARE)
     acc = (sum(m > thr for m in ans) + sum(m <= thr for m in una)) / max(1, len(ans) + len(una))
+    at_thr = evaluate(recs, preds, thr)
     out = {"margin_threshold": thr, "answer_abstain_accuracy": acc,
-           "combined_at_threshold": evaluate(recs, preds, thr),
+           "prior_weighted_f1": (1 - UNANSWERABLE_SHARE) * at_thr["HasAns_F1"] + UNANSWERABLE_SHARE * 100 * at_thr["NoAns_acc"],
+           "combined_at_threshold": at_thr,
            "combined_answer_all": evaluate(recs, preds, -1e8),
            "combined_at_zero": evaluate(recs, preds, 0.0)}
     for name, rs in dev.items():
@@ -77,7 +82,8 @@ def main(argv=None):
         dev = {k: v[:args.dev_limit] for k, v in dev.items()}
     fitted_on = (f"IDK-MRC valid ({len(dev['idk_mrc_valid'])} q) + SQuAD 2.0 held-out article 1973_oil_crisis "
                  f"({len(dev['squad_en_dev'])} q), combined; max_len {args.max_len}, stride {args.stride}; "
-                 "threshold maximising answer/abstain accuracy")
+                 f"threshold maximising answer/abstain accuracy with unanswerable questions weighted to "
+                 f"{UNANSWERABLE_SHARE:.0%} of all")
     results = {}
     for c in args.candidates:
         t = time.time()
@@ -89,8 +95,9 @@ def main(argv=None):
               f"F1@thr {r['combined_at_threshold']['F1']:.1f} (Has {r['combined_at_threshold']['HasAns_F1']:.1f} "
               f"NoAcc {r['combined_at_threshold']['NoAns_acc']:.3f}) F1 answer-all "
               f"{r['combined_answer_all']['F1']:.1f} HasF1 all {r['combined_answer_all']['HasAns_F1']:.1f} "
+              f"prior-weighted F1 {r['prior_weighted_f1']:.1f} "
               f"[{r['seconds']}s]", flush=True)
-    best = max(args.candidates, key=lambda c: results[c]["combined_at_threshold"]["F1"])
+    best = max(args.candidates, key=lambda c: results[c]["prior_weighted_f1"])
     summary = {"chosen": best, "results": results, "fitted_on": fitted_on,
                "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     Path(args.work).mkdir(parents=True, exist_ok=True)

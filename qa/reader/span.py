@@ -58,15 +58,21 @@ def answerability(span: Span | None) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def calibrate_threshold(margins_answerable, margins_unanswerable, metric="accuracy") -> float:
+def calibrate_threshold(margins_answerable, margins_unanswerable, unanswerable_share: float | None = None) -> float:
     """Choose the abstention threshold on margin (score - null_score) that maximises answer/abstain
-    accuracy on held-out data: answer when margin > threshold. Returns the threshold (a margin)."""
+    accuracy on held-out data: answer when margin > threshold. Returns the threshold (a margin).
+    With `unanswerable_share`, the two classes are weighted as if that share of questions were
+    unanswerable (the benchmarks hold one in two; people mostly ask what their articles cover)."""
     a = np.asarray(list(margins_answerable), dtype=float)
     u = np.asarray(list(margins_unanswerable), dtype=float)
+    if unanswerable_share is None:
+        wa = wu = 1.0 / max(1, len(a) + len(u))
+    else:
+        wa, wu = (1 - unanswerable_share) / max(1, len(a)), unanswerable_share / max(1, len(u))
     cands = np.unique(np.concatenate([a, u, [-1e9]]))
     best_t, best = 0.0, -1.0
     for t in cands:
-        acc = ((a > t).sum() + (u <= t).sum()) / max(1, len(a) + len(u))
+        acc = wa * (a > t).sum() + wu * (u <= t).sum()
         if acc > best:
             best, best_t = acc, float(t)
     # put the threshold midway to the next candidate for robustness
@@ -118,9 +124,10 @@ def listed_checksums(folder: Path, refusal: str) -> dict[str, str]:
 
 
 def write_checksums(folder: Path) -> None:
+    """SHA256SUMS over every file the reader loads (the model card is documentation and stays editable)."""
     folder = Path(folder)
     lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(folder.iterdir())
-             if p.is_file() and p.name != "SHA256SUMS"]
+             if p.is_file() and p.name not in ("SHA256SUMS", "MODEL_CARD.md")]
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 

