@@ -78,7 +78,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="refit on the signals collected by the last run")
     ap.add_argument("--label", choices=["correct", "answerable"], default="correct",
                     help="positive: the evidence holds a gold answer (correct), or the question has one (answerable)")
-    ap.add_argument("--unanswerable-share", type=float, default=0.2,
+    ap.add_argument("--unanswerable-share", type=float, default=calibrate.UNANSWERABLE_SHARE,
                     help="share of unanswerable questions assumed in use (the benchmarks hold about half)")
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)

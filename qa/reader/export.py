@@ -11,7 +11,7 @@ candidate the margin threshold maximising answer/abstain accuracy on the combine
 (`span.calibrate_threshold`, unanswerable questions weighted to 20% of all, as for the sentence answerer);
 the candidate with the higher prior-weighted dev F1 (0.8 x HasAns F1 + 0.2 x 100 x NoAns accuracy) is exported
 to `--out` (safetensors + tokenizer + config + calibration.json, MODEL_CARD.md kept) and SHA256SUMS is
-rewritten to cover every file, calibration.json included. A JSON summary goes to `--work/export.json`.
+rewritten to cover every file the reader loads, calibration.json included (not the model card). A JSON summary goes to `--work/export.json`.
 """
 from __future__ import annotations
 
@@ -29,9 +29,8 @@ import torch
 from . import data
 from .span import (CALIBRATION, MAX_LEN, STRIDE, SpanReader, calibrate_threshold, dequantize_state_dict,
                    quantize_state_dict, save_quantized, write_checksums)
+from ..calibrate import UNANSWERABLE_SHARE
 from .train import evaluate, predict
-
-UNANSWERABLE_SHARE = 0.2  # as the sentence answerer's calibration (bench/calibrate.py) assumes
 
 
 def as_shipped(folder: Path, max_len: int, stride: int):
