@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: chat test test-slow index eval bench bench-quality bench-scale bench-scale-full bench-load screenshots clean
+.PHONY: chat test test-slow index eval bench bench-quality bench-scale bench-scale-full bench-load bench-extract screenshots clean
 
 chat: $(VENV)/.installed
 	$(BIN)/qa chat
@@ -37,6 +37,10 @@ bench-scale: $(VENV)/.installed
 
 bench-scale-full: $(VENV)/.installed
 	$(BIN)/python bench/scale.py
+
+# extraction speed: pages/s for PDF, documents/s for web pages and Word files (under a minute)
+bench-extract: $(VENV)/.installed-test
+	$(BIN)/python bench/extract.py
 
 # 50 concurrent gradio_client users on the chat page
 bench-load: $(VENV)/.installed-test

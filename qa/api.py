@@ -13,7 +13,7 @@ from .read_span import read_spans
 from .retrieve import retrieve
 from .settings import Settings, from_env
 from .store import BadIndexError, Index, mismatch, read_manifest, stale
-from .types import Answer
+from .types import Answer, Citation
 
 MAX_QUESTION_CHARS = 1000  # about 250 tokens: longer questions are cut here, with a notice
 
@@ -41,8 +41,34 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     query_vector = index.embedder.embed_queries([reading.text])[0]
     hits = retrieve(index, reading.text, query_vector, settings.top_k, settings.retrieval)
     answerer = read_spans if settings.reader == "span" else read
-    found = answerer(reading.text, query_vector, hits, index, settings)
+    found = with_sources(answerer(reading.text, query_vector, hits, index, settings), index)
     return replace(found, question=question, read_as=reading.text if reading.is_followup else "", notice=notice)
+
+
+def with_sources(ans: Answer, index: Index) -> Answer:
+    """The answer with what each source's document says about itself on every citation: the page the
+    quote is on (PDFs) and the article's date. The one place citations get them, whichever reader cut them."""
+    def cite(c: Citation) -> Citation:
+        doc = index.documents.get(c.doc_id)
+        if doc is None:
+            return c
+        page = doc.page_at(c.start)
+        page_end = doc.page_at(max(c.start, c.end - 1)) if page is not None else None
+        return replace(c, page=page, page_end=page_end, date=doc.date)
+
+    return replace(ans, citations=[cite(c) for c in ans.citations], closest=[cite(c) for c in ans.closest],
+                   conflicts=[cite(c) for c in ans.conflicts])
+
+
+def answers_by_date(ans: Answer) -> list[tuple[str, Citation, bool]]:
+    """When sources disagree: (short answer, its citation, whether it is the main answer) for the main
+    answer and each conflicting source, newest article first (those without a date last)."""
+    rows = []
+    if ans.citations and not ans.abstained:
+        rows.append((ans.text, ans.citations[0], True))
+    rows += [(c.answer_text or c.quote, c, False) for c in ans.conflicts]
+    dated = sorted((r for r in rows if r[1].date), key=lambda r: r[1].date, reverse=True)
+    return dated + [r for r in rows if not r[1].date]
 
 
 def check_question(question) -> tuple[str, str]:

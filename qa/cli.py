@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     idx = sub.add_parser("index", help="build or inspect an index").add_subparsers(dest="action", required=True)
-    b = idx.add_parser("build", parents=[common], help="index a folder of .txt/.md articles")
+    b = idx.add_parser("build", parents=[common], help="index a folder of articles (.txt, .md, .html, .pdf, .docx)")
     b.add_argument("folder", type=Path)
     b.add_argument("--full", action="store_true",
                    help="rebuild from scratch (default: an existing index with the same settings is updated, "
@@ -123,7 +123,8 @@ def cmd_build(args, settings) -> int:
     m = index.manifest
     print(f"{how}: {m['counts']['documents']} documents, {m['counts']['chunks']} chunks, "
           f"{m['counts']['sentences']} sentences in {time.perf_counter() - started:.1f} s -> {path}")
-    for file, why in m["skipped"].items():
+    for file, why in m["skipped"].items():  # one line each; the reason may already name the file
+        why = why.removeprefix(f"{file}: ").removeprefix(f"{Path(file).name}: ")
         print(f"skipped {file}: {why}", file=sys.stderr)
     return 0
 
@@ -136,7 +137,7 @@ def cmd_info(args, settings) -> int:
 
 
 def cmd_ask(args, settings) -> int:
-    from .api import answer, check_question
+    from .api import answer, answers_by_date, check_question
 
     check_question(args.question)  # a bad question fails before the index is loaded
     ans = answer(args.question, index=_open(args, settings), settings=settings)
@@ -150,9 +151,21 @@ def cmd_ask(args, settings) -> int:
         return 0
     print(f"Answer: {ans.text}")
     for n, c in enumerate(ans.citations, 1):
-        print(f"\n[{n}] {c.title} ({c.doc_id}, characters {c.start}-{c.end}, score {c.score:.3f})")
+        print(f"\n[{n}] {c.title} ({_where(c)}, score {c.score:.3f})")
         print(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
+    if ans.conflicts:
+        print("\nSources disagree (newest first):")
+        for text, c, main in answers_by_date(ans):
+            print(f"  {c.date or 'date unknown':<12}  {text}{' (the answer above)' if main else ''}  — "
+                  f"{c.title} ({_where(c)})")
     return 0
+
+
+def _where(c) -> str:
+    """doc id, date, page and characters of a citation, as the CLI prints them."""
+    page = "" if c.page is None else (f", page {c.page}" if c.page_end in (None, c.page)
+                                      else f", pages {c.page}-{c.page_end}")
+    return f"{c.doc_id}{', ' + c.date if c.date else ''}{page}, characters {c.start}-{c.end}"
 
 
 def cmd_chat(args, settings) -> int:

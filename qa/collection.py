@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .ingest import MAX_ARTICLE_BYTES, SUFFIXES, IngestError, document_from_bytes
+from .ingest import SUFFIXES, IngestError, document_from_bytes, too_big
 from .settings import Settings
 from .store import Index
 from .types import Document
@@ -56,9 +56,9 @@ class Collection:
         """Add an article from a file name and its bytes (or text); a known name is replaced."""
         stem, suffix = safe_name(name)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        if len(raw) > MAX_ARTICLE_BYTES:
-            raise ArticleError(f"{name} is {len(raw) / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB "
-                               "(split it into smaller files)")
+        why = too_big(stem + suffix, len(raw))
+        if why:
+            raise ArticleError(why)
         try:
             doc = document_from_bytes(raw, self.folder / (stem + suffix), stem)
         except IngestError as exc:
@@ -72,12 +72,14 @@ class Collection:
             if action == "added" and len(index.documents) >= MAX_ARTICLES:
                 raise ArticleError(f"the collection holds {MAX_ARTICLES} articles, the most this page manages")
             path = self.folder / (stem + suffix)
-            for other in self.folder.glob(glob_escape(stem) + ".*"):
-                if other != path and other.suffix.lower() in SUFFIXES:
-                    path = other  # replace the existing file of that name, whatever its extension
+            # the same name with another extension is the same article: the new file replaces it
+            older = [other for other in self.folder.glob(glob_escape(stem) + ".*")
+                     if other != path and other.suffix.lower() in SUFFIXES and other.is_file()]
             doc = replace(doc, source=str(path))
             new = index.update([doc])  # embed first: a failure leaves files and index untouched
             _atomic_write(path, raw)
+            for other in older:
+                self._set_aside(other)
             self._commit(new)
         return Change(stem, doc.title, action)
 
@@ -93,11 +95,15 @@ class Collection:
             new = index.update([], [doc_id])
             path = self._own_file(doc)
             if path is not None:
-                trash = self.folder / REMOVED
-                trash.mkdir(exist_ok=True)
-                os.replace(path, trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.name}")
+                self._set_aside(path)
             self._commit(new)
         return Change(doc_id, doc.title, "removed")
+
+    def _set_aside(self, path: Path) -> None:
+        """Move a file of the folder into `.removed/` (kept, never deleted, and no longer indexed)."""
+        trash = self.folder / REMOVED
+        trash.mkdir(exist_ok=True)
+        os.replace(path, trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.name}")
 
     def _own_file(self, doc: Document) -> Path | None:
         """The document's file, only if it lies inside the collection folder (never follow it outside)."""
@@ -117,7 +123,7 @@ class Collection:
 
 def safe_name(name: str) -> tuple[str, str]:
     """(stem, suffix) of an uploaded file name, reduced to a plain file name inside the folder: no
-    folders, no `..`, no hidden names, no control characters; only .txt/.md/.markdown."""
+    folders, no `..`, no hidden names, no control characters; only the article types (`SUFFIXES`)."""
     base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
     suffix = Path(base).suffix.lower()

@@ -20,6 +20,10 @@ from .types import Answer, Citation
 
 ABSTAIN_MESSAGE = "The articles do not say."
 CANDIDATE_SENTENCES = 4  # best sentences tried for a typed answer before giving up
+# another article's different figure is shown when its sentence scores this close and holds this share of
+# the question's words
+CONFLICT_MARGIN = 0.15
+CONFLICT_MIN_OVERLAP = 0.5
 
 
 @dataclass
@@ -58,7 +62,10 @@ def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index,
     primary = Citation(doc.doc_id, doc.title, doc.text[ev_start:ev_end], ev_start, ev_end,
                        round(cand.score, 4), a_start, a_end)
     short = doc.text[a_start:a_end]
-    return Answer(question, short, False, [primary] + _support(short, cand, ranked, index), conf, signals=sig)
+    support = _support(short, cand, ranked, index)
+    conflicts = _conflicts(question, qtype, qterms, idf, short, total, cand, [primary] + support, ranked, index,
+                           settings)
+    return Answer(question, short, False, [primary] + support, conf, signals=sig, conflicts=conflicts)
 
 
 def abstain(question: str, score: float, sig: dict, ranked: list[Scored], index: Index,
@@ -190,3 +197,39 @@ def _support(short: str, best: Scored, ranked: list[Scored], index: Index, limit
         if len(out) == limit:
             break
     return out
+
+
+def _conflicts(question: str, qtype, qterms: list[str], idf: dict[str, float], short: str, best_total: float,
+               best: Scored, cited: list[Citation], ranked: list[Scored], index: Index, settings: Settings,
+               limit: int = 2) -> list[Citation]:
+    """Other articles that give a different figure (an amount, a count, a date) for the question, in a
+    sentence about the same thing (as many of its words, scored nearly as high): shown beside the answer
+    instead of silently dropped."""
+    key = _figure(short)
+    if not qtype.strict or not key:
+        return []
+    out, seen, figures = [], {c.doc_id for c in cited}, {key}
+    for cand in ranked[1:2 * CANDIDATE_SENTENCES]:
+        span = index.sentences[cand.sentence]
+        if span.doc_id in seen or cand.lexical < max(CONFLICT_MIN_OVERLAP, best.lexical - 0.1):
+            continue
+        found = types.extract(qtype, question, qterms, idf, _evidence_windows(index, cand.sentence))
+        if found is None or cand.score + settings.w_closeness * found.closeness < best_total - CONFLICT_MARGIN:
+            continue
+        doc = index.documents[span.doc_id]
+        (ev_start, ev_end), (a_start, a_end) = found.evidence, found.answer
+        figure = _figure(doc.text[a_start:a_end])
+        if not figure or figure in figures:
+            continue
+        seen.add(span.doc_id)
+        figures.add(figure)
+        out.append(Citation(doc.doc_id, doc.title, doc.text[ev_start:ev_end], ev_start, ev_end,
+                            round(cand.score, 4), a_start, a_end))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _figure(answer: str) -> str:
+    """The digits of an answer ('€18,000' and '18,000 euros' -> '18000'); '' when it has none."""
+    return "".join(ch for ch in answer if ch.isdigit())

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from . import __version__
 from .chunk import chunk_document, fit_sentences, sentences
 from .embed import BUILTIN_EMBEDDERS, Embedder, get_embedder
+from .extract import kind_of
 from .ingest import Corpus, read_folder
 from .settings import Settings
 from .tokens import get_encoding
@@ -226,7 +227,7 @@ class Index:
                 raise BadIndexError(f"index at {path} is damaged: {name} is missing or does not match its manifest; "
                                   f"rebuild it with `qa index build`")
         try:
-            docs = [Document(**d) for d in _read_json(path / "documents.json")]
+            docs = [_document(d) for d in _read_json(path / "documents.json")]
             documents = {d.doc_id: d for d in docs}
             chunks = [Chunk(i, doc_id, s, e, documents[doc_id].text[s:e], n)
                       for i, (doc_id, s, e, n) in enumerate(_read_json(path / "chunks.json"))]
@@ -298,6 +299,15 @@ def mismatch(manifest: dict, settings: Settings) -> str:
 def stale(manifest: dict, corpus: Corpus) -> bool:
     """True when the articles on disk differ from the ones the index was built from."""
     return manifest.get("documents") != {d.doc_id: d.sha256 for d in corpus.documents}
+
+
+def _document(row: dict) -> Document:
+    """A document from its table row; rows written before documents had a kind, date or pages still open."""
+    row = dict(row)
+    row["page_starts"] = tuple(row.get("page_starts") or ())
+    if not row.get("kind"):
+        row["kind"] = kind_of(row.get("source", "")) or "txt"
+    return Document(**row)
 
 
 def _embed(embedder: Embedder, texts: list[str], desc: str, progress: bool) -> np.ndarray:

@@ -57,7 +57,10 @@ def without_english_twin(tmp_path_factory, settings):
 ])
 def test_english_question_answered_from_the_indonesian_article(question, expected, phrase, without_english_twin,
                                                                 settings):
-    a = qa.answer(question, index=without_english_twin, settings=settings)
+    # What this checks is reading across languages, not dense ranking: without the English twin, the
+    # Indonesian chunk ties with the 5th (cosine 0.837 either way; machines with other vector units
+    # order them differently), so 8 passages are read.
+    a = qa.answer(question, index=without_english_twin, settings=settings.with_overrides(top_k=8))
     assert expected in a.text
     assert a.citations[0].doc_id == SEED_001
     assert phrase in a.citations[0].quote

@@ -55,7 +55,8 @@ def test_bad_articles_are_refused_with_a_reason_and_nothing_changes(collection):
     cases = {
         ("empty.txt", b"   \n"): "empty",
         ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)): "binary",
-        ("notes.pdf", b"%PDF-1.4"): "only .txt",
+        ("notes.odt", b"PK\x03\x04"): "only .txt",
+        ("notes.pdf", b"%PDF-1.4"): "damaged",
         ("copy.txt", (chosen.seeds_dir / "000_b010cb9e285ec495.txt").read_bytes()): "already in the collection",
     }
     for (name, data), why in cases.items():

@@ -15,7 +15,8 @@ import gradio as gr  # noqa: E402
 
 import qa  # noqa: E402
 from qa.collection import ArticleError, Collection, name_for_title
-from qa.ingest import MAX_ARTICLE_BYTES  # noqa: E402
+from qa.api import answers_by_date  # noqa: E402
+from qa.ingest import MAX_BYTES, MAX_FILE_BYTES, SUFFIXES, too_big  # noqa: E402
 from qa.language import language  # noqa: E402
 from qa.settings import Settings, from_env  # noqa: E402
 from qa.store import Index  # noqa: E402
@@ -25,6 +26,8 @@ from qa.types import Answer, Citation  # noqa: E402
 THEME = gr.themes.Default(font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
                           font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
 MAX_FILES_PER_UPLOAD = 20
+MAX_UPLOAD_BYTES = 100_000_000  # all the files of one upload together
+KIND_NAMES = {"txt": "text", "md": "Markdown", "html": "web page", "pdf": "PDF", "docx": "Word"}
 SOURCE_REF = "#src="  # citation links: #src=<doc id>|<start>|<end>, opened in the side panel
 
 EXAMPLES = [
@@ -42,6 +45,9 @@ CSS = """
 #chat blockquote { margin: 0.4em 0; padding-left: 0.75em; border-left: 3px solid #c9a400; }
 #chat blockquote.closest { border-left-color: #9aa3ad; color: var(--body-text-color-subdued); }
 #chat .reading { color: var(--body-text-color-subdued); }
+#chat .disagree li { margin: 0.15em 0; }
+#source-view .page-no { display: block; margin: 0.6em 0 0.3em; border-top: 1px dashed var(--border-color-primary);
+  color: var(--body-text-color-subdued); font-size: 0.85em; }
 """
 
 # Installed once by the side panel: a click on a citation link asks the server for the article and
@@ -64,8 +70,12 @@ if (!window.__qaSourceClicks) {
 """ % (SOURCE_REF, len(SOURCE_REF))
 
 QUEUE = {"default_concurrency_limit": 2}  # two questions at a time: this machine has two cores
-LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": MAX_ARTICLE_BYTES}  # launch() options for every server
+LAUNCH = {"theme": THEME, "css": CSS, "max_file_size": MAX_FILE_BYTES}  # launch() options for every server
 
+UPLOAD_LABEL = (f"Upload .txt, .md, .html, .pdf, .docx (up to {MAX_FILES_PER_UPLOAD} files, "
+                f"{MAX_UPLOAD_BYTES // 1_000_000} MB in all; each at most "
+                + ", ".join(f"{MAX_BYTES[k] // 1_000_000} MB {n}" for k, n in
+                            (("txt", "text"), ("html", "page"), ("docx", "Word"), ("pdf", "PDF"))) + ")")
 VIEWER_EMPTY = "<p><i>Click a numbered source in an answer to read the article here.</i></p>"
 
 
@@ -89,10 +99,34 @@ def quote_html(c: Citation, css: str = "") -> str:
     return f"<blockquote{cls}>{inner}</blockquote>"
 
 
+def page_label(c: Citation) -> str:
+    """'page 2', 'pages 2–3' or '' for a source without pages."""
+    if c.page is None:
+        return ""
+    if c.page_end is not None and c.page_end != c.page:
+        return f"pages {c.page}–{c.page_end}"
+    return f"page {c.page}"
+
+
 def source_line(n: int, c: Citation) -> str:
-    """[n] Title · characters a–b, linked to the side panel."""
+    """[n] Title · date · page · characters a–b, linked to the side panel."""
+    where = " · ".join(x for x in (html.escape(c.date), page_label(c)) if x)
     return (f'<p><small><a class="cite" href="{html.escape(source_ref(c))}">[{n}] {html.escape(c.title)}</a>'
-            f" · <code>{html.escape(c.doc_id)}</code> · characters {c.start}–{c.end}</small></p>")
+            f" · <code>{html.escape(c.doc_id)}</code>{' · ' + where if where else ''}"
+            f" · characters {c.start}–{c.end}</small></p>")
+
+
+def disagreement_html(ans: Answer, first: int) -> str:
+    """'Sources disagree:' each answer with its source and date, newest first; the sources are
+    numbered on from `first`, linked to the side panel like the others."""
+    items = []
+    for n, (text, c, main) in enumerate(answers_by_date(ans), first):
+        where = " · ".join(x for x in (page_label(c),) if x)
+        items.append(f"<li><b>{html.escape(text)}</b>{' (the answer above)' if main else ''} — "
+                     f'<a class="cite" href="{html.escape(source_ref(c))}">[{n}] {html.escape(c.title)}</a>'
+                     f" · {html.escape(c.date) if c.date else 'date unknown'}{' · ' + where if where else ''}</li>")
+    return ('<div class="disagree"><p><b>Sources disagree</b> <small>(newest first):</small></p><ul>'
+            + "".join(items) + "</ul></div>")
 
 
 def render(ans: Answer) -> str:
@@ -116,6 +150,8 @@ def render(ans: Answer) -> str:
     parts.append(f"<p><b>{html.escape(ans.text)}</b> <small>(confidence {ans.score:.0%}{note})</small></p>")
     for n, c in enumerate(ans.citations, 1):
         parts += [quote_html(c), source_line(n, c)]
+    if ans.conflicts:
+        parts.append(disagreement_html(ans, len(ans.citations) + 1))
     return "".join(parts)
 
 
@@ -129,17 +165,47 @@ def article_html(index: Index, ref: str) -> str:
     except (ValueError, KeyError):
         return "<p><b>That source is no longer in the collection.</b></p>"
     start, end = max(0, min(start, len(doc.text))), max(0, min(end, len(doc.text)))
-    body = (_escape(doc.text[:start]) + '<mark id="quote">' + _escape(doc.text[start:end]) + "</mark>"
-            + _escape(doc.text[end:]))
-    return (f"<h3>{html.escape(doc.title)}</h3><p><small><code>{html.escape(doc.doc_id)}</code> · "
-            f"quote at characters {start}–{end}</small></p><div class='article'>{body}</div>")
+    # cut the text where the quote starts and ends and where each page begins; a quote that runs on to
+    # the next page is marked on both
+    cuts = sorted({0, start, end, len(doc.text), *doc.page_starts})
+    body, marked = [], False
+    for a, b in zip(cuts, cuts[1:] + [None]):
+        for page in (k + 1 for k, s in enumerate(doc.page_starts) if s == a):
+            body.append(f'<span class="page-no">page {page}</span>')
+        if a == start == end:  # an empty range: an empty mark where it would be
+            body.append('<mark id="quote"></mark>')
+            marked = True
+        if b is None:
+            break
+        piece = _escape(doc.text[a:b])
+        if start <= a and b <= end:
+            body.append(("<mark>" if marked else '<mark id="quote">') + piece + "</mark>")
+            marked = True
+        else:
+            body.append(piece)
+    about = [f"<code>{html.escape(doc.doc_id)}</code>", KIND_NAMES.get(doc.kind, doc.kind)]
+    if doc.pages:
+        about[-1] += f", {doc.pages} page{'s' if doc.pages != 1 else ''}"
+    if doc.date:
+        about.append(html.escape(doc.date))
+    if doc.author:
+        about.append(html.escape(doc.author))
+    page = doc.page_at(start)
+    about.append(f"quote {'on page ' + str(page) + ', ' if page else 'at '}characters {start}–{end}")
+    return (f"<h3>{html.escape(doc.title)}</h3><p><small>{' · '.join(about)}</small></p>"
+            f"<div class='article'>{''.join(body)}</div>")
+
+
+SOURCE_COLUMNS = ["id", "title", "type", "pages", "date", "language", "chunks"]
 
 
 def sources_table(index: Index) -> list[list]:
+    """The Articles tab: one row per article (SOURCE_COLUMNS)."""
     chunks: dict[str, int] = {}
     for c in index.chunks:
         chunks[c.doc_id] = chunks.get(c.doc_id, 0) + 1
-    return [[d.doc_id, d.title, language(d.text), chunks.get(d.doc_id, 0)] for d in index.documents.values()]
+    return [[d.doc_id, d.title, d.kind, d.pages or "", d.date, language(d.text), chunks.get(d.doc_id, 0)]
+            for d in index.documents.values()]
 
 
 # ---- the page -----------------------------------------------------------------------------
@@ -184,16 +250,24 @@ def build(settings: Settings | None = None, index: Index | None = None,
     def add_files(files: list | None):
         files = files or []
         if not files:
-            return ("Choose one or more .txt or .md files first.", *refresh())
+            return (f"Choose one or more files first ({', '.join(SUFFIXES)}).", *refresh())
         if len(files) > MAX_FILES_PER_UPLOAD:
             return (f"At most {MAX_FILES_PER_UPLOAD} files at a time.", *refresh())
+        try:
+            total = sum(Path(getattr(f, "name", f)).stat().st_size for f in files)
+        except OSError as exc:
+            return (f"Not added: {exc}", *refresh())
+        if total > MAX_UPLOAD_BYTES:
+            return (f"These files hold {total / 1e6:.0f} MB together; one upload takes at most "
+                    f"{MAX_UPLOAD_BYTES // 1_000_000} MB. Add them in smaller groups.", *refresh())
         lines = []
         for f in files:
             path = Path(getattr(f, "name", f))
             shown = getattr(f, "orig_name", None) or path.name
             try:
-                if path.stat().st_size > MAX_ARTICLE_BYTES:
-                    raise ArticleError(f"{shown} is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
+                why = too_big(shown, path.stat().st_size)
+                if why:
+                    raise ArticleError(why)
                 change = collection.add(shown, path.read_bytes())
                 lines.append(f"{change.action.capitalize()}: **{change.title}** (`{change.doc_id}`)")
             except (ArticleError, OSError) as exc:
@@ -243,13 +317,13 @@ def build(settings: Settings | None = None, index: Index | None = None,
                             server_functions=[open_source])
                 with gr.Tab("Articles", elem_id="articles-tab"):
                     summary = gr.Markdown()
-                    table = gr.Dataframe(headers=["id", "title", "language", "chunks"], interactive=False,
+                    table = gr.Dataframe(headers=SOURCE_COLUMNS, interactive=False,
                                          wrap=True, elem_id="sources", max_height=320,
-                                         column_widths=["28%", "50%", "11%", "11%"])
+                                         column_widths=["17%", "31%", "9%", "10%", "15%", "9%", "9%"])
                     status = gr.Markdown(elem_id="articles-status")
                     with gr.Accordion("Add articles", open=True):
-                        files = gr.File(file_count="multiple", elem_id="upload", file_types=[".txt", ".md", ".markdown"],
-                                        label=f"Upload .txt / .md (≤ {MAX_ARTICLE_BYTES // 1_000_000} MB each)")
+                        files = gr.File(file_count="multiple", elem_id="upload", file_types=list(SUFFIXES),
+                                        label=UPLOAD_LABEL)
                         add_btn = gr.Button("Add files", elem_id="add-files")
                         title = gr.Textbox(label="…or paste an article: title", elem_id="paste-title")
                         text = gr.Textbox(label="Text", lines=5, elem_id="paste-text")

