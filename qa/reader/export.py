@@ -74,6 +74,7 @@ def main(argv=None):
     ap.add_argument("--compare", default="", help="also score this reader folder on the same dev data")
     ap.add_argument("--dev-limit", type=int, default=0, help="dev questions per set (0 = all)")
     ap.add_argument("--dry-run", action="store_true", help="score only; do not write --out")
+    ap.add_argument("--device", default="cpu", help="where the dev data is read (cuda on a GPU machine)")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("QA_THREADS", "2")))
     work = Path(args.work)
@@ -90,6 +91,7 @@ def main(argv=None):
         print(line(args.compare, summary["compare"]), flush=True)
     t = time.time()
     reader, ckpt = from_checkpoint(work / CHECKPOINT)
+    reader.model.to(args.device)
     r = summary["candidate"] = dev_report(reader, dev) | {"step": ckpt["step"], "seconds": round(time.time() - t),
                                                           "args": json.loads(ckpt["args"])}
     print(line(f"checkpoint step {ckpt['step']}", r), flush=True)
