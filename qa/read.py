@@ -205,7 +205,7 @@ def _conflicts(question: str, qtype, qterms: list[str], idf: dict[str, float], s
     """Other articles that give a different figure (an amount, a count, a date) for the question, in a
     sentence about the same thing (as many of its words, scored nearly as high): shown beside the answer
     instead of silently dropped."""
-    key = _figure(short)
+    key = figure_of(short)
     if not qtype.strict or not key:
         return []
     out, seen, figures = [], {c.doc_id for c in cited}, {key}
@@ -218,7 +218,7 @@ def _conflicts(question: str, qtype, qterms: list[str], idf: dict[str, float], s
             continue
         doc = index.documents[span.doc_id]
         (ev_start, ev_end), (a_start, a_end) = found.evidence, found.answer
-        figure = _figure(doc.text[a_start:a_end])
+        figure = figure_of(doc.text[a_start:a_end])
         if not figure or figure in figures:
             continue
         seen.add(span.doc_id)
@@ -230,6 +230,6 @@ def _conflicts(question: str, qtype, qterms: list[str], idf: dict[str, float], s
     return out
 
 
-def _figure(answer: str) -> str:
+def figure_of(answer: str) -> str:
     """The digits of an answer ('€18,000' and '18,000 euros' -> '18000'); '' when it has none."""
     return "".join(ch for ch in answer if ch.isdigit())

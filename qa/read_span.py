@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from .read import abstain, read, score_sentences
+from .read import figure_of, abstain, read, score_sentences
 from .retrieve import Hit
 from .settings import Settings
 from .store import Index
@@ -47,16 +47,22 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
                        index)
     primary = _citation(index, hits[best.passage], best.start, best.end, best.margin)
     short = index.documents[primary.doc_id].text[primary.answer_start:primary.answer_end]
-    support, seen = [], {primary.doc_id}
+    support, conflicts, seen = [], [], {primary.doc_id}
+    figures = {figure_of(short)}
     for s in spans[1:]:
         chunk = hits[s.passage].chunk
-        if chunk.doc_id in seen or _norm(chunk.text[s.start:s.end]) != _norm(short):
+        if chunk.doc_id in seen:
             continue
-        seen.add(chunk.doc_id)
-        support.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
-        if len(support) == 2:
-            break
-    return Answer(question, short, False, [primary] + support, gate.score, signals=sig)
+        text = chunk.text[s.start:s.end]
+        if _norm(text) == _norm(short) and len(support) < 2:
+            seen.add(chunk.doc_id)
+            support.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
+        elif figure_of(short) and figure_of(text) not in figures | {""} and s.margin > settings.span_threshold():
+            # another article states a different figure (an amount, a count, a date) with confidence
+            seen.add(chunk.doc_id)
+            figures.add(figure_of(text))
+            conflicts.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
+    return Answer(question, short, False, [primary] + support, gate.score, signals=sig, conflicts=conflicts[:2])
 
 
 def _citation(index: Index, hit: Hit, start: int, end: int, score: float) -> Citation:

@@ -24,6 +24,9 @@ def test_span_reader_abstains_below_its_margin(seed_index, settings):
 def test_span_reader_answers_seed_questions_and_abstains_on_the_unknown(seed_index, settings):
     chosen = settings.with_overrides(reader="span")  # shipped weights, calibrated margin and threshold
     assert qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=chosen).text == "Luca de Meo"
-    assert qa.answer("Siapa bos baru Nissan?", index=seed_index, settings=chosen).text == "Ivan Espinosa"
+    assert qa.answer("Model Mitsubishi apa yang kemungkinan menjadi dasar SUV baru Nissan?", index=seed_index,
+                     settings=chosen).text == "Outlander PHEV"
+    assert qa.answer("Berapa kapasitas mesin bensin pada Rogue E-Power?", index=seed_index,
+                     settings=chosen).text == "1,5 liter"
     unknown = qa.answer("What is the capital of Australia?", index=seed_index, settings=chosen)
     assert unknown.abstained and not unknown.citations

