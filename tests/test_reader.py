@@ -98,8 +98,6 @@ def test_long_passage_answer_near_end_found_through_windows(reader):
     assert "Tokyo" in passage[best.start:best.end]
 
 
-@pytest.mark.xfail(strict=False, reason="known weakness of the under-trained shipped reader (see MODEL_CARD.md): "
-                   "with varied distractor sentences it prefers a wrong span such as 'fifty thousand books'")
 def test_long_passage_with_varied_distractors(reader):
     passage = _long(FILLER[i % len(FILLER)] for i in range(75))
     assert len(reader.tokenizer(passage, add_special_tokens=False)["input_ids"]) > 1000
