@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from .read import figure_of, abstain, read, score_sentences
+from .read import abstain, figure_of, read, score_sentences
 from .retrieve import Hit
 from .settings import Settings
 from .store import Index
@@ -42,13 +42,15 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
     spans = reader.read(question, [h.chunk.text for h in hits])
     best = spans[0] if spans else None
     sig = {**gate.signals, "margin": best.margin if best else -99.0}
-    if best is None or best.margin <= settings.span_threshold():
+    threshold = settings.span_threshold()
+    if best is None or best.margin <= threshold:
         return abstain(question, gate.score, sig, score_sentences(question, query_vector, hits, index, settings),
                        index)
     primary = _citation(index, hits[best.passage], best.start, best.end, best.margin)
     short = index.documents[primary.doc_id].text[primary.answer_start:primary.answer_end]
     support, conflicts, seen = [], [], {primary.doc_id}
-    figures = {figure_of(short)}
+    key = figure_of(short)
+    figures = {key, ""}
     for s in spans[1:]:
         chunk = hits[s.passage].chunk
         if chunk.doc_id in seen:
@@ -57,12 +59,12 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         if _norm(text) == _norm(short) and len(support) < 2:
             seen.add(chunk.doc_id)
             support.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
-        elif figure_of(short) and figure_of(text) not in figures | {""} and s.margin > settings.span_threshold():
+        elif key and figure_of(text) not in figures and s.margin > threshold and len(conflicts) < 2:
             # another article states a different figure (an amount, a count, a date) with confidence
             seen.add(chunk.doc_id)
             figures.add(figure_of(text))
             conflicts.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
-    return Answer(question, short, False, [primary] + support, gate.score, signals=sig, conflicts=conflicts[:2])
+    return Answer(question, short, False, [primary] + support, gate.score, signals=sig, conflicts=conflicts)
 
 
 def _citation(index: Index, hit: Hit, start: int, end: int, score: float) -> Citation:

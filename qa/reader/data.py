@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import csv
+import functools
 import json
 import re
 import string
@@ -178,11 +179,18 @@ def is_dev_title(title: str) -> bool:
 
 def split_records() -> tuple[list[Record], list[Record]]:
     """(train, English dev): every question in ../shared/train, deduplicated, benchmark-overlap ids
-    removed; the SQuAD 1.1 articles picked by `is_dev_title` are the English dev split."""
-    recs = dedup(english_sets() + indonesian_sets())
-    dev = [r for r in recs if r.source == "squad11" and is_dev_title(r.title)]
-    train = [r for r in recs if not (r.source == "squad11" and is_dev_title(r.title))]
-    return train, dev
+    removed; the SQuAD 1.1 articles picked by `is_dev_title` are the English dev split. Read once per
+    process (training, dev and packing all start from it); each call gets its own lists."""
+    train, dev = _split()
+    return list(train), list(dev)
+
+
+@functools.lru_cache(maxsize=1)
+def _split() -> tuple[tuple[Record, ...], tuple[Record, ...]]:
+    train, dev = [], []
+    for r in dedup(english_sets() + indonesian_sets()):
+        (dev if r.source == "squad11" and is_dev_title(r.title) else train).append(r)
+    return tuple(train), tuple(dev)
 
 
 def training_records() -> list[Record]:

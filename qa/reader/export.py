@@ -76,7 +76,7 @@ def main(argv=None):
     ap.add_argument("--dry-run", action="store_true", help="score only; do not write --out")
     ap.add_argument("--device", default="cpu", help="where the dev data is read (cuda on a GPU machine)")
     args = ap.parse_args(argv)
-    torch.set_num_threads(int(os.environ.get("QA_THREADS", "2")))
+    torch.set_num_threads(2)
     work = Path(args.work)
     dev = data.dev_records()
     if args.dev_limit:
