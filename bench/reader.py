@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from qa.reader import data  # noqa: E402
-from qa.reader.span import SpanReader, calibrated_margin  # noqa: E402
+from qa.reader.span import SpanReader, bf16_fast, calibrated_margin  # noqa: E402
 from qa.reader.train import evaluate, predict  # noqa: E402
 
 XQUAD_LANGS = ["en", "es", "de", "el", "ru", "tr", "ar", "vi", "th", "zh", "hi", "ro"]
@@ -81,7 +81,7 @@ def latency(reader: SpanReader, recs: list[data.Record], n_questions: int = 30, 
 def run(models: list[str | None], sets: list[str], limit: int) -> dict:
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
-                      f"({torch.get_num_threads()} threads)", "limit": limit, "sets": sets, "models": {}}
+                      f"({torch.get_num_threads()} threads, bf16 autocast {bf16_fast(torch.device('cpu'))})", "limit": limit, "sets": sets, "models": {}}
     data_sets = {s: sample(load_set(s), limit) for s in sets}
     for folder in models:
         name = folder or "qa/reader/model"

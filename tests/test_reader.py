@@ -64,7 +64,7 @@ def test_answer_is_verbatim_and_right(reader):
     assert answer == best.text
     assert "Tokyo" in answer
     assert len(answer) <= 30
-    assert spans == sorted(spans, key=lambda s: s.score, reverse=True)
+    assert spans == sorted(spans, key=lambda s: s.margin, reverse=True)
 
 
 def test_indonesian_answer(reader):

