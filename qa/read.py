@@ -36,7 +36,12 @@ class Scored:
 
 def read(question: str, query_vector: np.ndarray, hits: list[Hit], index: Index, settings: Settings) -> Answer:
     """Answer `question` from the retrieved `hits`, quoting the index's stored text verbatim."""
-    ranked = score_sentences(question, query_vector, hits, index, settings)
+    return read_ranked(question, score_sentences(question, query_vector, hits, index, settings), hits, index,
+                       settings)
+
+
+def read_ranked(question: str, ranked: list[Scored], hits: list[Hit], index: Index, settings: Settings) -> Answer:
+    """`read` over sentences already scored by `score_sentences`."""
     if not ranked:
         return abstain(question, 0.0, {}, [], index)
     qtype = types.classify(question)

@@ -37,12 +37,13 @@ class Settings:
     w_rerank: float = 0.5
     # weight of how close a typed answer sits to the question's words when choosing among sentences
     w_closeness: float = 0.3
-    # who cuts the answer: "sentence" (rules over the best sentences, qa/read.py) or "span" (the trained
-    # span reader in qa/reader/, qa/read_span.py); reader_model: another reader folder ("" = the shipped one)
-    reader: str = "sentence"
+    # who cuts the answer: "span" (the trained span reader in qa/reader/, qa/read_span.py) or "sentence"
+    # (rules over the best sentences, qa/read.py; kept because its evidence check decides abstention for
+    # both); reader_model: another reader folder ("" = the shipped one)
+    reader: str = "span"
     reader_model: str = ""
-    # the span reader answers when its best span beats the no-answer score by this margin (None: the
-    # margin calibrated on held-out data, stored beside the weights)
+    # another article's span is shown as a conflicting figure when it beats its no-answer score by this
+    # margin (None: the margin calibrated on held-out data, stored beside the weights)
     span_margin: float | None = None
     # abstain when the calibrated confidence falls below this (None: the threshold fitted with the
     # embedder's abstention model in qa/calibration.json, see README "Abstention")
@@ -63,7 +64,8 @@ class Settings:
         return default_threshold(self.embedder)
 
     def span_threshold(self) -> float:
-        """The span reader's abstention margin: the setting, or the calibrated one shipped with the weights."""
+        """The margin a span needs to count as an answer: the setting, or the calibrated one shipped with
+        the weights."""
         if self.span_margin is not None:
             return self.span_margin
         from .reader.span import calibrated_margin

@@ -17,9 +17,9 @@ def test_build_then_ask(tmp_path):
     built = run("index", "build", str(SEEDS), "--index", str(index))
     assert built.returncode == 0, built.stderr
     assert "built: 5 documents" in built.stdout
-    asked = run("ask", "How much will the Dacia version cost?", "--index", str(index))
+    asked = run("ask", "Who is Nissan's new boss?", "--index", str(index))
     assert asked.returncode == 0, asked.stderr
-    assert "Answer: €18,000" in asked.stdout
+    assert "Answer: Ivan Espinosa" in asked.stdout
     assert "000_b010cb9e285ec495, characters" in asked.stdout
     as_json = json.loads(run("ask", "Who is the CEO of Renault Group?", "--index", str(index), "--json").stdout)
     assert as_json["text"] == "Luca de Meo" and as_json["citations"][0]["quote"]

@@ -1,32 +1,37 @@
-"""The trained span reader behind the answerer seam (`reader="span"`): verbatim answers at their
-offsets, evidence sentences around them, abstention by the evidence check or the reader's margin, same
-Answer shape as the sentence reader."""
+"""The trained span reader as the default answerer: verbatim answers at their offsets, evidence sentences
+around them, abstention by the calibrated evidence check, the same Answer shape as the sentence reader."""
 import qa
+from qa.settings import Settings
+
+
+def test_span_reader_is_the_default():
+    assert Settings().reader == "span"
 
 
 def test_span_reader_answers_verbatim_with_sentence_evidence(seed_index, settings):
-    chosen = settings.with_overrides(reader="span", span_margin=-1e9)  # the reader never vetoes: test the plumbing
     for q in ["Who is the CEO of Renault Group?", "How much will the Dacia version cost?", "Siapa bos baru Nissan?"]:
-        a = qa.answer(q, index=seed_index, settings=chosen)
+        a = qa.answer(q, index=seed_index, settings=settings)
         assert not a.abstained and a.text and a.citations
         top = a.citations[0]
         doc = qa.document(top.doc_id, index=seed_index)
         assert doc[top.start:top.end] == top.quote and doc[top.answer_start:top.answer_end] == a.text
         assert top.start <= top.answer_start < top.answer_end <= top.end
-
-
-def test_span_reader_abstains_below_its_margin(seed_index, settings):
-    chosen = settings.with_overrides(reader="span", span_margin=1e9)  # nothing is ever sure enough
-    a = qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=chosen)
-    assert a.abstained and a.message == "The articles do not say." and a.closest
+        assert "margin" in a.signals
 
 
 def test_span_reader_answers_seed_questions_and_abstains_on_the_unknown(seed_index, settings):
-    chosen = settings.with_overrides(reader="span")  # shipped weights, calibrated margin and threshold
-    assert qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=chosen).text == "Luca de Meo"
+    assert qa.answer("Who is the CEO of Renault Group?", index=seed_index, settings=settings).text == "Luca de Meo"
+    assert qa.answer("Siapa bos baru Nissan?", index=seed_index, settings=settings).text == "Ivan Espinosa"
     assert qa.answer("Model Mitsubishi apa yang kemungkinan menjadi dasar SUV baru Nissan?", index=seed_index,
-                     settings=chosen).text == "Outlander PHEV"
+                     settings=settings).text == "Outlander PHEV"
     assert qa.answer("Berapa kapasitas mesin bensin pada Rogue E-Power?", index=seed_index,
-                     settings=chosen).text == "1,5 liter"
-    unknown = qa.answer("What is the capital of Australia?", index=seed_index, settings=chosen)
-    assert unknown.abstained and not unknown.citations
+                     settings=settings).text == "1,5 liter"
+    unknown = qa.answer("What is the capital of Australia?", index=seed_index, settings=settings)
+    assert unknown.abstained and not unknown.citations and unknown.message == "The articles do not say."
+    assert unknown.closest  # the nearest passages it found, shown beside the abstention
+
+
+def test_sentence_answerer_still_selectable(seed_index, settings):
+    a = qa.answer("Who is the CEO of Renault Group?", index=seed_index,
+                  settings=settings.with_overrides(reader="sentence"))
+    assert a.text == "Luca de Meo" and "margin" not in a.signals

@@ -67,6 +67,24 @@ def test_answer_is_verbatim_and_right(reader):
     assert spans == sorted(spans, key=lambda s: s.margin, reverse=True)
 
 
+def test_name_before_a_comma_is_read_whole(reader):
+    """The tokenizer keeps punctuation on its word ("Espinosa,"); answers still end at the name."""
+    passage = "Nissan's new chief executive, Ivan Espinosa, said the company would rely on Renault."
+    assert reader.read("Who is Nissan's new boss?", [passage])[0].text == "Ivan Espinosa"
+    long_question = "Which person, named in the statement the company released this week, is the boss now?"
+    assert reader.read(long_question, ["Ivan Espinosa."])[0].text == "Ivan Espinosa"  # passage shorter than question
+
+
+def test_word_cuts_keep_words_whole_but_not_unspaced_scripts():
+    from qa.reader.span import word_cuts
+
+    text = "Captur, 1,5 liter 日产汽车"
+    cuts = word_cuts(text)
+    assert cuts[0] and cuts[6] and not cuts[3]  # "Captur" ends before the comma, never inside
+    assert not cuts[text.index("5")] and cuts[text.index(" liter")]  # "1,5" is one figure
+    assert all(cuts[text.index("日"):])  # Chinese is written without spaces: every character may cut
+
+
 def test_indonesian_answer(reader):
     passage = "Carlos Ghosn ditangkap di Tokyo pada bulan November 2018 atas tuduhan penyimpangan keuangan."
     best = reader.read("Di mana Carlos Ghosn ditangkap?", [passage])[0]

@@ -252,20 +252,41 @@ def featurize(tokenizer, questions: list[str], contexts: list[str], max_len=MAX_
     )
 
 
+# scripts written without spaces between words: any token boundary inside them is a word boundary
+_UNSPACED = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x9FFF),
+             (0xF900, 0xFAFF), (0x20000, 0x3FFFF))
+
+
+def _joins(c: str) -> bool:
+    """A letter or digit of a spaced script: cutting between two of these would cut a word in half."""
+    return c.isalnum() and not any(lo <= ord(c) <= hi for lo, hi in _UNSPACED)
+
+
+def word_cuts(text: str) -> np.ndarray:
+    """cuts[k]: whether an answer may begin or end at character offset k of `text` without cutting a
+    word in half. Punctuation separates ("Espinosa," ends at "a"), unlike the tokenizer's whitespace
+    words, which keep it attached; a decimal or thousands separator inside a figure does not."""
+    joins = np.fromiter((_joins(c) for c in text), dtype=bool, count=len(text))
+    cuts = np.ones(len(text) + 1, dtype=bool)
+    cuts[1:-1] = ~(joins[:-1] & joins[1:])
+    for i in range(1, len(text) - 1):  # a figure such as 1,5 or 10.1 is one word
+        if text[i] in ",." and text[i - 1].isdigit() and text[i + 1].isdigit():
+            cuts[i] = cuts[i + 1] = False
+    return cuts
+
+
 def best_spans_for_feature(start: np.ndarray, end: np.ndarray, offsets, seq_ids, max_answer_tokens: int,
-                           top_k: int = TOP_K, word_ids=None):
+                           top_k: int = TOP_K, cuts: np.ndarray | None = None):
     """Best (score, char_start, char_end) among context tokens of one window, plus its null score.
-    With `word_ids`, spans must start at the first sub-token of a word and end at the last one,
+    With `cuts` (`word_cuts` of the context), spans must start and end where a word begins or ends,
     so an answer never cuts a word in half."""
     null = float(start[0] + end[0])
-    ctx = np.array([s == 1 for s in seq_ids], dtype=bool)
     n = len(seq_ids)
+    ctx = np.array([s == 1 and offsets[i][1] > offsets[i][0] for i, s in enumerate(seq_ids)], dtype=bool)
     s_ok, e_ok = ctx, ctx
-    if word_ids is not None:
-        w = list(word_ids)
-        first = np.array([i == 0 or w[i] is None or w[i] != w[i - 1] for i in range(n)], dtype=bool)
-        last = np.array([i == n - 1 or w[i] is None or w[i] != w[i + 1] for i in range(n)], dtype=bool)
-        s_ok, e_ok = ctx & first, ctx & last
+    if cuts is not None:  # offsets of question tokens point into the question: only context ones are read
+        s_ok = ctx & np.array([bool(c and cuts[offsets[i][0]]) for i, c in enumerate(ctx)], dtype=bool)
+        e_ok = ctx & np.array([bool(c and cuts[offsets[i][1]]) for i, c in enumerate(ctx)], dtype=bool)
     s_logits = np.where(s_ok, start[:n], -np.inf)
     e_logits = np.where(e_ok, end[:n], -np.inf)
     k = min(top_k, int(s_ok.sum()), int(e_ok.sum()))
@@ -321,9 +342,10 @@ class SpanReader:
         all windows of all pairs in one forward pass."""
         enc, S, E = self.logits(questions, passages)
         res: list[list] = [[None, math.inf] for _ in passages]
+        cuts = [word_cuts(p) for p in passages]
         for f, p in enumerate(enc["overflow_to_sample_mapping"]):
             best, null = best_spans_for_feature(S[f], E[f], enc["offset_mapping"][f], enc.sequence_ids(f),
-                                                max_answer_tokens, word_ids=enc.word_ids(f))
+                                                max_answer_tokens, cuts=cuts[p])
             r = res[p]
             r[1] = min(r[1], null)
             if best is not None and (r[0] is None or best[0] > r[0][0]):
