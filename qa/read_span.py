@@ -39,7 +39,8 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
 
     Abstention stays with the calibrated evidence check, whose confidence becomes the answer's score: the
     reader's own no-answer margin, as a veto on top of it, lost 8 answerable seed questions for 2
-    unanswerable ones, and alone it abstained on only 2 of 14 unanswerable ones (README, "Abstention")."""
+    unanswerable ones, and alone it abstained on only 2 of 14 unanswerable ones (README, "How a question
+    travels")."""
     ranked = score_sentences(question, query_vector, hits, index, settings)
     gate = read_ranked(question, ranked, hits, index, settings)
     if gate.abstained:
