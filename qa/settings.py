@@ -64,8 +64,8 @@ class Settings:
         return default_threshold(self.embedder)
 
     def span_threshold(self) -> float:
-        """The margin a span needs to count as an answer: the setting, or the calibrated one shipped with
-        the weights."""
+        """The margin another article's span needs to be shown as a conflicting figure: the setting, or the
+        calibrated one shipped with the weights."""
         if self.span_margin is not None:
             return self.span_margin
         from .reader.span import calibrated_margin

@@ -285,8 +285,8 @@ def best_spans_for_feature(start: np.ndarray, end: np.ndarray, offsets, seq_ids,
     ctx = np.array([s == 1 and offsets[i][1] > offsets[i][0] for i, s in enumerate(seq_ids)], dtype=bool)
     s_ok, e_ok = ctx, ctx
     if cuts is not None:  # offsets of question tokens point into the question: only context ones are read
-        s_ok = ctx & np.array([bool(c and cuts[offsets[i][0]]) for i, c in enumerate(ctx)], dtype=bool)
-        e_ok = ctx & np.array([bool(c and cuts[offsets[i][1]]) for i, c in enumerate(ctx)], dtype=bool)
+        s_ok = np.array([bool(c and cuts[offsets[i][0]]) for i, c in enumerate(ctx)], dtype=bool)
+        e_ok = np.array([bool(c and cuts[offsets[i][1]]) for i, c in enumerate(ctx)], dtype=bool)
     s_logits = np.where(s_ok, start[:n], -np.inf)
     e_logits = np.where(e_ok, end[:n], -np.inf)
     k = min(top_k, int(s_ok.sum()), int(e_ok.sum()))
