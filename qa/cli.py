@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
             embedder=args.embedder, chunk_tokens=args.chunk_tokens, overlap_tokens=args.overlap_tokens,
             top_k=args.top_k, retrieval=args.retrieval, vector_store=args.vector_store, reader=args.reader,
             rerank=args.rerank,
-            abstain_threshold=args.threshold, seeds_dir=args.seeds,
+            abstain_threshold=args.threshold, reader_threshold=args.reader_threshold, seeds_dir=args.seeds,
             index_dir=args.index)
         return args.run(args, settings)
     except (api.QuestionError, ingest.IngestError, store.BadIndexError, ValueError, KeyError, OSError) as exc:
@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--reader", choices=["sentence", "span"], help="who cuts the short answer (see README)")
     g.add_argument("--top-k", type=int, help="passages handed to the reader")
     g.add_argument("--threshold", type=float, help="abstain below this evidence score")
+    g.add_argument("--reader-threshold", type=float,
+                   help="the span reader answers at this confidence even below --threshold (1.0: never)")
 
     p = argparse.ArgumentParser(prog="qa", description="Offline question answering over articles, "
                                 "with verbatim quotes and exact citations.")

@@ -43,6 +43,7 @@ class Result:
     verbatim: bool
     seconds: float
     gold_rank: int | None = None  # rank of the first gold document in the retrieval ranking (1-based)
+    sure: bool = False  # the span reader was sure enough to answer whatever the evidence threshold
 
 
 _PUNCTUATION = set(string.punctuation) | set("‘’“”€")
@@ -90,8 +91,10 @@ def corpus_index(evalset: evalsets.EvalSet, settings: Settings, source: str, pro
 
 def ask(questions: list[evalsets.Question], index: Index, settings: Settings,
         progress: bool = True) -> list[Result]:
-    """Answer each question (with abstention by threshold switched off, so the threshold can be swept)."""
+    """Answer each question (with the evidence check's threshold switched off, so it can be swept; the
+    span reader's own stays at its setting)."""
     raw = replace(settings, abstain_threshold=NO_THRESHOLD)
+    sure_at = settings.sure_threshold() if settings.reader == "span" else float("inf")
     results = []
     for q in tqdm(questions, desc="asking", unit="q", disable=not progress):
         started = time.perf_counter()
@@ -106,7 +109,7 @@ def ask(questions: list[evalsets.Question], index: Index, settings: Settings,
         gold_rank = next((r for r, d in enumerate(ranking, 1) if d in q.docs), None)
         results.append(Result(q.qid, q.question, q.kind, q.lang, q.answers, q.docs, ans.text, ans.abstained,
                               ans.score, ans.evidence, [c.doc_id for c in ans.citations], verbatim, seconds,
-                              gold_rank))
+                              gold_rank, ans.signals.get("reader", 0.0) >= sure_at))
     return results
 
 
@@ -121,12 +124,13 @@ def doc_ranking(index: Index, question: str, settings: Settings, depth: int = RA
 
 
 def summarize(results: list[Result], threshold: float) -> dict:
-    """Metrics with answers below `threshold` counted as abstentions."""
+    """Metrics with answers below the evidence `threshold` counted as abstentions, unless the span reader
+    was sure of them."""
     has = [r for r in results if r.gold]
     no = [r for r in results if not r.gold]
 
     def abstains(r: Result) -> bool:
-        return r.abstained or r.score < threshold
+        return r.abstained or (r.score < threshold and not r.sure)
 
     def short_f1(r: Result) -> float:
         return 0.0 if abstains(r) else max(f1(r.text, g) for g in r.gold)

@@ -108,6 +108,7 @@ def signals(qterms: list[str], idf: dict[str, float], qtype, cand: Scored, found
         "chunk": hits[0].score if hits else 0.0,
         "closeness": found.closeness if found is not None else 0.0,
         "typed": 1.0 if qtype.strict else 0.0,
+        "extracted": 1.0 if found is not None else 0.0,  # 0: a typed question whose evidence holds no such span
     }
 
 

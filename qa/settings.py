@@ -48,6 +48,9 @@ class Settings:
     # abstain when the calibrated confidence falls below this (None: the threshold fitted with the
     # embedder's abstention model in qa/calibration.json, see README "Abstention")
     abstain_threshold: float | None = None
+    # the span reader answers even when that check abstains if its own confidence (from its margin) reaches
+    # this (None: the threshold fitted beside it in qa/calibration.json; 1.0: never)
+    reader_threshold: float | None = None
 
     def build_key(self) -> dict:
         """The settings an index depends on; stored in its manifest."""
@@ -62,6 +65,14 @@ class Settings:
         from .calibrate import default_threshold
 
         return default_threshold(self.embedder)
+
+    def sure_threshold(self) -> float:
+        """The span reader's confidence at which it answers on its own: the setting, or the calibrated one."""
+        if self.reader_threshold is not None:
+            return self.reader_threshold
+        from .calibrate import reader_threshold
+
+        return reader_threshold()
 
     def span_threshold(self) -> float:
         """The margin another article's span needs to be shown as a conflicting figure: the setting, or the

@@ -1,4 +1,5 @@
-"""The abstention model: fitted on data, shipped for the default embedder, monotone in its evidence."""
+"""The abstention models: fitted on training data (never the benchmarks), shipped for the default embedder
+and the span reader, monotone in their evidence."""
 import numpy as np
 
 from qa import calibrate
@@ -15,11 +16,12 @@ def test_fit_separates_separable_data():
     assert w[0] > 0 > w[2]
 
 
-def test_default_embedder_ships_a_model_trained_on_public_data():
+def test_default_embedder_ships_a_model_fitted_on_training_data():
     m = calibrate.model(Settings().embedder)
     assert m is not None and set(m["features"]) <= set(calibrate.FEATURES)
     assert 0 < m["threshold"] < 1 and m["questions"] >= 1000
-    assert "squad2_en" in m["trained_on"] and "idk_mrc_valid" in m["trained_on"]
+    assert set(m["trained_on"]) == {"en_dev", "idk_mrc_train"}
+    assert all(where.startswith("train/") for where in m["trained_on"].values())
     assert Settings().threshold() == m["threshold"]
     assert Settings(abstain_threshold=0.9).threshold() == 0.9
 
@@ -29,3 +31,13 @@ def test_confidence_rises_with_the_evidence_similarity():
     high = dict(low, dense=0.92)
     name = Settings().embedder
     assert calibrate.confidence(low, name) < Settings().threshold() < calibrate.confidence(high, name)
+
+
+def test_span_reader_confidence_is_fitted_and_rises_with_its_margin():
+    m = calibrate.model(calibrate.SPAN_READER)
+    assert m is not None and m["features"] == ["margin"] and m["questions"] >= 1000
+    assert list(m["trained_on"]) == ["en_dev"]  # the reader never saw these articles
+    assert 0 < calibrate.reader_threshold() <= 1.0 and Settings().sure_threshold() == calibrate.reader_threshold()
+    assert Settings(reader_threshold=1.0).sure_threshold() == 1.0
+    assert calibrate.reader_confidence(-5.0) < calibrate.reader_confidence(0.0) < calibrate.reader_confidence(10.0)
+    assert m["accuracy_either_check"] >= m["accuracy_evidence_check_alone"]

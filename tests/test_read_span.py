@@ -1,5 +1,6 @@
 """The trained span reader as the default answerer: verbatim answers at their offsets, evidence sentences
-around them, abstention by the calibrated evidence check, the same Answer shape as the sentence reader."""
+around them, abstention when neither the calibrated evidence check nor the reader's own confidence
+passes, the same Answer shape as the sentence reader."""
 import qa
 from qa.settings import Settings
 
@@ -29,6 +30,17 @@ def test_span_reader_answers_seed_questions_and_abstains_on_the_unknown(seed_ind
     unknown = qa.answer("What is the capital of Australia?", index=seed_index, settings=settings)
     assert unknown.abstained and not unknown.citations and unknown.message == "The articles do not say."
     assert unknown.closest  # the nearest passages it found, shown beside the abstention
+
+
+def test_a_sure_reader_answers_where_the_evidence_check_would_not(seed_index, settings):
+    strict = settings.with_overrides(abstain_threshold=0.999)  # the evidence check refuses everything
+    q = "Who is the CEO of Renault Group?"
+    a = qa.answer(q, index=seed_index, settings=strict)
+    assert not a.abstained and a.text == "Luca de Meo"
+    assert a.score == a.signals["reader"] >= strict.sure_threshold()
+    assert qa.answer(q, index=seed_index, settings=strict.with_overrides(reader_threshold=1.0)).abstained
+    unknown = qa.answer("What is the capital of Australia?", index=seed_index, settings=strict)
+    assert unknown.abstained and unknown.signals["reader"] < strict.sure_threshold()
 
 
 def test_sentence_answerer_still_selectable(seed_index, settings):
