@@ -29,6 +29,7 @@ from qa import calibrate, evalsets
 from qa.api import answer
 from qa.evaluate import NO_THRESHOLD, contains
 from qa.reader.data import EXCLUDED_IDS, Record, load_flat, split_records
+from qa.reader.span import DEFAULT_FOLDER, WEIGHTS, listed_checksums
 from qa.repair import repair
 from qa.settings import SHARED_DIR, Settings
 from qa.store import BadIndexError, Index
@@ -107,6 +108,11 @@ def collect_span(ev: evalsets.EvalSet, settings: Settings) -> list[dict]:
     return rows
 
 
+def shipped_weights() -> str:
+    """The digest of the reader weights the margin is fitted for (a test checks they are the shipped ones)."""
+    return listed_checksums(DEFAULT_FOLDER, "")[WEIGHTS]
+
+
 def fit_reader(rows: list[dict], evidence: dict, share: float) -> dict:
     """The span reader's confidence from its margin, and the threshold at which it answers on its own:
     the one that maximises accuracy when a question is answered if either check passes."""
@@ -128,7 +134,8 @@ def fit_reader(rows: list[dict], evidence: dict, share: float) -> dict:
     accs = {t: either(t) for t in grid}
     best_t = max(accs, key=accs.get)
     return {"features": ["margin"], "weights": [round(float(w[0]), 5)], "bias": round(float(b), 5),
-            "threshold": best_t, "trained_on": {"en_dev": TRAINED_ON["en_dev"]}, "unanswerable_share": share,
+            "threshold": best_t, "weights_sha256": shipped_weights(),
+            "trained_on": {"en_dev": TRAINED_ON["en_dev"]}, "unanswerable_share": share,
             "label": "correct", "questions": len(rows), "date": str(date.today()),
             "accuracy_either_check": round(accs[best_t], 4), "accuracy_evidence_check_alone": round(accs[1.0], 4),
             "accuracy_never_abstaining": round(accuracy(rows, np.ones(len(rows)), 0.0, sw), 4)}

@@ -61,9 +61,11 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         spans = ranked_spans(spans, read_hits)
     sure = calibrate.reader_confidence(spans[0].margin) if spans else 0.0
     sig = {**gate.signals, "margin": spans[0].margin if spans else 0.0, "reader": sure}
-    if gate.abstained and sure < settings.sure_threshold() or not spans:
+    if not spans:  # only when no chunk holds a readable token
         return replace(gate, signals=sig) if gate.abstained else abstain(question, gate.score, sig, ranked, index)
-    score = gate.score if not gate.abstained else sure
+    if gate.abstained and sure < settings.sure_threshold():
+        return replace(gate, signals=sig)
+    score = sure if gate.abstained else gate.score
     hits = read_hits
     best = spans[0]
     threshold = settings.span_threshold()

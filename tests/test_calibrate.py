@@ -41,3 +41,10 @@ def test_span_reader_confidence_is_fitted_and_rises_with_its_margin():
     assert Settings(reader_threshold=1.0).sure_threshold() == 1.0
     assert calibrate.reader_confidence(-5.0) < calibrate.reader_confidence(0.0) < calibrate.reader_confidence(10.0)
     assert m["accuracy_either_check"] >= m["accuracy_evidence_check_alone"]
+
+
+def test_span_reader_calibration_belongs_to_the_shipped_weights():
+    """New weights change the margin's scale: shipping them means refitting (python bench/calibrate.py)."""
+    from qa.reader.span import DEFAULT_FOLDER, WEIGHTS, listed_checksums
+
+    assert calibrate.model(calibrate.SPAN_READER)["weights_sha256"] == listed_checksums(DEFAULT_FOLDER, "")[WEIGHTS]
