@@ -83,22 +83,12 @@ def cached_index(name: str, evalset: evalsets.EvalSet, settings: Settings) -> In
         return index
 
 
-def collect(ev: evalsets.EvalSet, settings: Settings) -> list[dict]:
+def collect(ev: evalsets.EvalSet, settings: Settings, reader: str = "sentence") -> list[dict]:
+    """Every question's answer with the evidence threshold off, and its signals. The sentence answerer
+    labels the evidence check; the span reader (`reader="span"`, never abstaining on its own margin either)
+    labels its margin."""
     index = cached_index(ev.name, ev, settings)
-    raw = replace(settings, abstain_threshold=NO_THRESHOLD, reader="sentence")
-    rows = []
-    for q in ev.questions:
-        a = answer(q.question, index=index, settings=raw)
-        rows.append({"set": ev.name, "answerable": bool(q.answers), "abstained": a.abstained,
-                     "correct": bool(q.answers) and not a.abstained and contains(a.evidence, q.answers),
-                     "signals": a.signals})
-    return rows
-
-
-def collect_span(ev: evalsets.EvalSet, settings: Settings) -> list[dict]:
-    """The span reader's answer to every question, never abstaining, with the evidence signals beside it."""
-    index = cached_index(ev.name, ev, settings)
-    raw = replace(settings, abstain_threshold=NO_THRESHOLD, reader="span", reader_threshold=0.0)
+    raw = replace(settings, abstain_threshold=NO_THRESHOLD, reader=reader, reader_threshold=0.0)
     rows = []
     for q in ev.questions:
         a = answer(q.question, index=index, settings=raw)
@@ -173,7 +163,7 @@ def main() -> None:
         sets = calibration_sets()
         rows = [r for ev in sets.values() for r in collect(ev, settings)]
         # the reader learned from IDK-MRC train: its margin is fitted on the held-out articles only
-        span_rows = collect_span(sets["en_dev"], settings)
+        span_rows = collect(sets["en_dev"], settings, reader="span")
         collected.write_text(json.dumps([rows, span_rows]))
     usable = [r for r in rows if not r["abstained"]]
     x = np.array([[r["signals"][f] for f in args.features] for r in usable])
