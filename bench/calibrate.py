@@ -113,9 +113,7 @@ def fit_reader(rows: list[dict], evidence: dict, share: float) -> dict:
     w, b = calibrate.fit(x, y, sw)
     sure = 1 / (1 + np.exp(-(x @ w + b)))
     passed = np.array([r["signals"].get("extracted", 1.0) > 0 and
-                       1 / (1 + np.exp(-(evidence["bias"] + sum(wf * r["signals"][f] for f, wf in
-                                                                zip(evidence["features"], evidence["weights"])))))
-                       >= evidence["threshold"] for r in rows])
+                       calibrate.probability(evidence, r["signals"]) >= evidence["threshold"] for r in rows])
     grid = [round(float(t), 2) for t in np.linspace(0.05, 1.0, 96)]
 
     def either(t: float) -> float:

@@ -42,17 +42,19 @@ def confidence(signals: dict[str, float], embedder: str) -> float:
     m = model(embedder)
     if m is None:
         return 1 / (1 + math.exp(-signals.get("dense", 0.0)))
-    z = m["bias"] + sum(w * signals.get(f, 0.0) for f, w in zip(m["features"], m["weights"]))
-    return 1 / (1 + math.exp(-z))
+    return probability(m, signals)
 
 
 def reader_confidence(margin: float) -> float:
     """Probability that the span reader's answer is right, from its margin alone (0 without a fitted model)."""
     m = model(SPAN_READER)
-    if m is None:
-        return 0.0
-    z = max(-30.0, min(30.0, m["bias"] + m["weights"][0] * margin))  # below 1.0, so a threshold of 1.0 never passes
-    return 1 / (1 + math.exp(-z))
+    return probability(m, {"margin": margin}) if m else 0.0
+
+
+def probability(m: dict, signals: dict[str, float]) -> float:
+    """A fitted model's probability for these signals (missing ones count as 0)."""
+    z = m["bias"] + sum(w * signals.get(f, 0.0) for f, w in zip(m["features"], m["weights"]))
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))  # below 1.0, so a threshold of 1.0 never passes
 
 
 def reader_threshold() -> float:
