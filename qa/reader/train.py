@@ -211,8 +211,7 @@ def main(argv=None):
     if ckpt:
         missing, unexpected = model.load_state_dict(model_sd, strict=False)
         assert set(missing) <= {WORD_EMBEDDINGS} and not unexpected, (missing, unexpected)
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    device = torch.device(args.device)
+    device = torch.device(args.device)  # the token embeddings come frozen from new_model
     model.to(device)
     bf16 = args.bf16 == "on" or (args.bf16 == "auto" and bf16_fast(device))
     params = [p for p in model.parameters() if p.requires_grad]
