@@ -79,17 +79,18 @@ def one(tool: str, set_path: Path) -> dict:
         embedder = SentenceTransformersDocumentEmbedder(model=minilm_path(), progress_bar=False,
                                                         local_files_only=True)
         embedder.warm_up()
-        if "split" in tool:
+        split = "split" in tool
+        if split:
             pipe.add_component("split", DocumentSplitter(split_by="word", split_length=SPLIT_WORDS,
                                                          split_overlap=OVERLAP_WORDS))
         pipe.add_component("embed", embedder)
         pipe.add_component("write", DocumentWriter(store))
-        if "split" in tool:
+        if split:
             pipe.connect("split", "embed")
         pipe.connect("embed", "write")
         docs = [Document(content=t) for t in texts]
         started = time.perf_counter()
-        pipe.run({"split" if "split" in tool else "embed": {"documents": docs}})
+        pipe.run({"split" if split else "embed": {"documents": docs}})
         return {"seconds": time.perf_counter() - started, "vectors": store.count_documents()}
     if tool.startswith("txtai"):
         from txtai import Embeddings

@@ -235,15 +235,28 @@ def embedding_model():
     config, tokenizer, sd = load_base()
     with torch.device("meta"):
         model = BertModel(config, add_pooling_layer=False)
-    with warnings.catch_warnings():  # the arrays are read-only; the model only reads them
-        warnings.simplefilter("ignore", UserWarning)
-        weights = {k.removeprefix("bert."): torch.from_numpy(v) for k, v in sd.items()}
+    weights = {k.removeprefix("bert."): v for k, v in shared_tensors(sd).items()}
     model.load_state_dict(weights, strict=False, assign=True)
-    emb = model.embeddings  # non-persistent buffers, left empty by the meta-device construction
-    emb.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))
-    emb.token_type_ids = torch.zeros((1, config.max_position_embeddings), dtype=torch.long)
+    fill_buffers(model.embeddings, config)
     model.requires_grad_(False)
     return model.eval(), tokenizer
+
+
+def shared_tensors(sd: dict[str, np.ndarray]) -> dict:
+    """Torch views of the cached, read-only base arrays (no copy): for weights that are only read."""
+    import torch
+
+    with warnings.catch_warnings():  # torch warns that the arrays are not writable; nothing writes them
+        warnings.simplefilter("ignore", UserWarning)
+        return {k: torch.from_numpy(v) for k, v in sd.items()}
+
+
+def fill_buffers(embeddings, config) -> None:
+    """The embeddings' non-persistent buffers, which a model built on the meta device leaves empty."""
+    import torch
+
+    embeddings.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))
+    embeddings.token_type_ids = torch.zeros((1, config.max_position_embeddings), dtype=torch.long)
 
 
 def describe() -> dict:

@@ -20,14 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .base import WORD_EMBEDDINGS, describe, load_base
+from .base import WORD_EMBEDDINGS, describe, fill_buffers, load_base, shared_tensors
 
 DEFAULT_FOLDER = Path(__file__).resolve().parent / "model"
 WEIGHTS = "model.safetensors"
@@ -209,9 +208,7 @@ def new_model(folder: str | Path | None = None):
     with torch.device("meta"):
         model = BertForQuestionAnswering(config)
     model = model.to_empty(device="cpu")
-    with warnings.catch_warnings():  # the cached base arrays are read-only: layers are copied below, and
-        warnings.simplefilter("ignore", UserWarning)  # the frozen token embeddings are shared, not copied
-        sd = {k: torch.from_numpy(v) for k, v in base_sd.items()}
+    sd = shared_tensors(base_sd)  # the layers are copied into the model below; the token embeddings are not
     words = sd.pop(WORD_EMBEDDINGS)
     if folder is not None:
         sd.update(dequantize_state_dict(load_file(str(Path(folder) / WEIGHTS))))
@@ -224,10 +221,8 @@ def new_model(folder: str | Path | None = None):
     missing = [m for m in missing if not m.endswith("position_ids") and m != WORD_EMBEDDINGS]
     if missing or unexpected:
         raise RuntimeError(f"reader weights do not match the base: missing={missing} unexpected={unexpected}")
-    emb = model.bert.embeddings  # non-persistent buffers, left empty by the meta-device construction
-    emb.word_embeddings.weight = torch.nn.Parameter(words, requires_grad=False)
-    emb.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))
-    emb.token_type_ids = torch.zeros((1, config.max_position_embeddings), dtype=torch.long)
+    model.bert.embeddings.word_embeddings.weight = torch.nn.Parameter(words, requires_grad=False)
+    fill_buffers(model.bert.embeddings, config)
     return model.float(), tokenizer
 
 
