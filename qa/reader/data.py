@@ -299,7 +299,8 @@ def entity_swapped_negatives(records: list[Record], share: float, rng) -> list[R
                 pick = rng.choice(pool)
                 if tries < 10 and len(pick.split()) != words:
                     continue
-                if normalize_answer(pick) and normalize_answer(pick) not in context:
+                key = normalize_answer(pick)
+                if key and key not in context:
                     new = pick
                     break
         if new is None:

@@ -220,10 +220,11 @@ def main(argv=None):
         args.removed = saved.get("removed", 0.0)
         args.swapped = saved.get("swapped", 0.0)
     init = Path(args.init) if args.init else None
-    model, tokenizer = new_model(init if init and init.is_dir() else None)
-    if init and not init.is_dir() and not ckpt:  # a new run from another run's checkpoint: its weights only
+    from_file = init is not None and not init.is_dir()  # a new run from another run's checkpoint: its weights only
+    model, tokenizer = new_model(None if from_file else init)
+    if from_file and not ckpt:
         model_sd = load_checkpoint(init)[0]
-    if ckpt or (init and not init.is_dir()):
+    if ckpt or from_file:
         missing, unexpected = model.load_state_dict(model_sd, strict=False)
         assert set(missing) <= {WORD_EMBEDDINGS} and not unexpected, (missing, unexpected)
     device = torch.device(args.device)  # the token embeddings come frozen from new_model
