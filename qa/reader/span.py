@@ -307,11 +307,10 @@ def best_spans_for_feature(start: np.ndarray, end: np.ndarray, offsets, seq_ids,
 
 
 class SpanReader:
-    def __init__(self, model, tokenizer, folder: Path | None = None, max_len: int = MAX_LEN, stride: int = STRIDE,
-                 bf16: bool | None = None):
+    def __init__(self, model, tokenizer, folder: Path | None = None, max_len: int = MAX_LEN, stride: int = STRIDE):
         self.model = model.eval()
         # bf16 matrix units (AMX, AVX512-BF16) read 1.5x faster here; elsewhere bf16 would be slower
-        self.bf16 = bf16_fast(next(model.parameters()).device) if bf16 is None else bf16
+        self.bf16 = bf16_fast(next(model.parameters()).device)
         self.tokenizer = tokenizer
         self.folder = folder
         self.max_len = max_len
