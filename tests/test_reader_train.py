@@ -77,3 +77,19 @@ def test_entity_swapped_negatives_swap_a_name_the_paragraph_never_mentions():
     assert negs["q2-swap"].question in ("Who leads Renault?", "Who leads Twingo?")
     new_year = negs["q3-swap"].question[len("What started in "):-1]
     assert new_year.isdigit() and new_year not in context and 0 < abs(int(new_year) - 2024) <= 20
+
+
+def test_far_answers_are_seen_twice():
+    import random
+
+    from qa.reader.data import Record, distractor_sentence_questions
+
+    context = "The city's new mayor wants to reopen the old Regent theatre. Maria Costa said so on Monday."
+    far = Record("q1", "Who is the city's new mayor?", context, "Maria Costa", context.index("Maria"),
+                 ["Maria Costa"], "t", "squad11")
+    near = Record("q2", "Which theatre will reopen?", context, "Regent", context.index("Regent"), ["Regent"], "t",
+                  "squad11")
+    (copy,) = distractor_sentence_questions([far, near], 1.0, random.Random(0))
+    assert copy.id == "q1-far" and copy.context[copy.answer_start:].startswith("Maria Costa")
+    assert not copy.is_impossible and copy.source == "squad11"
+

