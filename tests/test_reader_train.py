@@ -92,4 +92,3 @@ def test_far_answers_are_seen_twice():
     (copy,) = distractor_sentence_questions([far, near], 1.0, random.Random(0))
     assert copy.id == "q1-far" and copy.context[copy.answer_start:].startswith("Maria Costa")
     assert not copy.is_impossible and copy.source == "squad11"
-

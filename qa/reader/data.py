@@ -223,6 +223,12 @@ def same_article_negatives(records: list[Record], share: float, rng) -> list[Rec
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, the spaces after it included, covering all of it."""
+    cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    return list(zip(cuts, cuts[1:]))
+
+
 def answer_removed_negatives(records: list[Record], share: float, rng) -> list[Record]:
     """Unanswerable pairs of the kind SQuAD 2.0 and our seeds' traps hold: a question with its own
     paragraph minus the sentence(s) that state its answer, so everything around it still matches the
@@ -232,8 +238,7 @@ def answer_removed_negatives(records: list[Record], share: float, rng) -> list[R
         if r.is_impossible or rng.random() >= share:
             continue
         a_start, a_end = r.answer_start, r.answer_start + len(r.answer_text)
-        cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(r.context)] + [len(r.context)]
-        kept = [r.context[b:e] for b, e in zip(cuts, cuts[1:]) if e <= a_start or b >= a_end]
+        kept = [r.context[b:e] for b, e in _sentence_spans(r.context) if e <= a_start or b >= a_end]
         if len(kept) < 2:
             continue
         context = "".join(kept).strip()
@@ -256,8 +261,7 @@ def distractor_sentence_questions(records: list[Record], share: float, rng) -> l
     for r in records:
         if r.is_impossible or rng.random() >= share:
             continue
-        cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(r.context)] + [len(r.context)]
-        spans = list(zip(cuts, cuts[1:]))
+        spans = _sentence_spans(r.context)
         holder = next((i for i, (b, e) in enumerate(spans) if b <= r.answer_start < e), None)
         if len(spans) < 2 or holder is None:
             continue

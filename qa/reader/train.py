@@ -186,8 +186,8 @@ def main(argv=None):
     ap.add_argument("--swapped", type=float, default=0.0, help="share of answerable questions also paired "
                     "with their own paragraph after swapping a name or year in the question for one the "
                     "paragraph never mentions, as unanswerable")
-    ap.add_argument("--far", type=float, default=0.0, help="share of answerable questions answered outside "
-                    "the sentence that shares most words with the question that are seen twice")
+    ap.add_argument("--far", type=float, default=0.0, help="share of the answerable questions answered "
+                    "outside the sentence that shares most words with the question that get a second copy")
     ap.add_argument("--miss-keep", type=float, default=0.3, help="share of answer-less windows of "
                     "answerable questions kept (as no-answer examples)")
     ap.add_argument("--seed", type=int, default=13)
