@@ -55,6 +55,23 @@ def test_tampered_copy_is_refused(tmp_path):
         SpanReader.load(copy)
 
 
+def test_bf16_weights_read_as_autocast_would(reader):
+    """Where bf16 is fast the Linear weights are cast once at load; the logits are those of autocast over
+    fp32 weights, which casts them on every call."""
+    import torch
+    from qa.reader.span import new_model
+
+    if not reader.bf16:
+        pytest.skip("no bf16 matrix units: the weights stay fp32")
+    assert reader.model.qa_outputs.weight.dtype == torch.bfloat16
+    model, tokenizer = new_model(DEFAULT_FOLDER)
+    fp32 = SpanReader(model, tokenizer)
+    assert fp32.bf16 and model.qa_outputs.weight.dtype == torch.float32
+    question, passages = "Where was Carlos Ghosn arrested?", [GHOSN, UNRELATED]
+    for a, b in zip(reader.logits([question] * 2, passages)[1:], fp32.logits([question] * 2, passages)[1:]):
+        assert (a == b).all()
+
+
 def test_answer_is_verbatim_and_right(reader):
     passages = [UNRELATED, GHOSN]
     spans = reader.read("Where was Carlos Ghosn arrested?", passages)
