@@ -92,3 +92,22 @@ def test_far_answers_are_seen_twice():
     (copy,) = distractor_sentence_questions([far, near], 1.0, random.Random(0))
     assert copy.id == "q1-far" and copy.context[copy.answer_start:].startswith("Maria Costa")
     assert not copy.is_impossible and copy.source == "squad11"
+
+
+def test_mentioned_swapped_negatives_swap_a_name_for_another_the_paragraph_mentions():
+    import random
+
+    from qa.reader.data import Record, mentioned_swapped_negatives
+
+    context = ("Nissan's new boss wants to bring back the Silvia. Ivan Espinosa took over from Makoto Uchida "
+               "in 2025. Renault owns 36 percent of Nissan since 2023.")
+    r = Record("q1", "Who took over from Makoto Uchida?", context, "Ivan Espinosa", context.index("Ivan"),
+               ["Ivan Espinosa"], "t", "squad11")
+    year = Record("q2", "Who took over in 2025?", context, "Ivan Espinosa", context.index("Ivan"),
+                  ["Ivan Espinosa"], "t", "squad11")
+    negs = {n.id: n for n in mentioned_swapped_negatives([r, year], 1.0, random.Random(0))}
+    swapped = negs["q1-ment"]  # a name from another sentence, never the answer's own sentence or a common word
+    assert swapped.is_impossible and swapped.context == context and swapped.source == "squad11-ment"
+    assert swapped.question in ("Who took over from Renault?", "Who took over from Nissan?",
+                                "Who took over from Silvia?")
+    assert negs["q2-ment"].question == "Who took over in 2023?"

