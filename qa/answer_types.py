@@ -342,3 +342,78 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     while s < e and text[s] in "“”\"(,":
         s += 1
     return (s, e) if e > s else None
+
+
+_PERCENT = re.compile(r"%|\b(?:percent|per cent|persen)\b", re.IGNORECASE)
+_DIGIT_OR_NUMBER_WORD = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|half|quarter|third|several|few|dozens|hundreds|"
+                                   r"thousands|millions|billions|million|billion|trillion|none|no|zero|all|most|"
+                                   r"separuh|setengah|puluhan|ratusan|ribuan|jutaan|beberapa)\b", re.IGNORECASE)
+_HOW_MUCH = re.compile(r"\bhow much\b|\bberapa\b|\bwhat (?:price|cost)\b", re.IGNORECASE)
+_DATE_WORDS = (rf"{_MONTHS}|{_NUMBER_WORDS}|the|of|in|on|by|early|late|mid|end|years?|months?|weeks?|first|second|"
+               r"half|quarter|beginning|start|middle|spring|summer|autumn|fall|winter|next|last|this|later|earlier")
+_WORD = re.compile(rf"\b(?!(?:{_DATE_WORDS})\b)[^\W\d_]{{3,}}", re.IGNORECASE)  # a word that is not part of a date
+_FREE = re.compile(r"\b(?:free|nothing|gratis|cuma-cuma)\b", re.IGNORECASE)
+_CHANGE = re.compile(r"\b(?:increase|increased|rise|rose|risen|fall|fell|grow|grew|drop|dropped|decrease|decreased|"
+                     r"change|changed|cut|raise|raised|naik|turun)\b", re.IGNORECASE)
+_ASKS_DATE = re.compile(r"^\W*(?:when|kapan)\b|\b(?:what|which|in what) (?:year|month|day|date)\b|\btahun berapa\b"
+                        r"|\bbulan apa\b", re.IGNORECASE)
+_TIME_NOUNS = {_stem(w) for w in """time period era age decade century year month day date season quarter half phase
+point stage moment deadline generation semester term window frame span interval timeline tahun bulan hari tanggal
+masa periode""".split()}
+_MONEY_WORDS = re.compile(r"\b(?:money|euros?|dollars?|yen|pounds?|rupiah|cost|costs|price|paid|pay|spend|spent|"
+                          r"worth|budget|revenue|sales|profit|loss|funding|invest\w*|harga|biaya)\b", re.IGNORECASE)
+
+
+# A measured property the question names -> the units an answer to it is given in (English and Indonesian).
+_MEASURES = [(re.compile(q, re.IGNORECASE), re.compile(u, re.IGNORECASE)) for q, u in [
+    (r"\b(?:power output|engine power|daya mesin)\b|(?<!many )(?<!what )\b(?:horsepower|bhp|tenaga kuda)\b",
+     r"\d\s?-?(?:hp|bhp|ps|kw|horsepower|horse-power|tenaga kuda|dk)\b|\bhorsepower\b"),
+    (r"\bbattery(?:'s)? (?:capacity|size)\b|\bkapasitas baterai\b",
+     r"\d\s?-?(?:kwh|ah|mah|kilowatt[- ]hours?)\b|\bkilowatt[- ]hours?\b"),
+    (r"\b(?:driving|electric|battery|wltp|epa|claimed|maximum) range\b|\bjarak tempuh\b",
+     r"\d\s?-?(?:km|kilomet(?:er|re)s?|mi|miles?)\b|\b(?:kilomet(?:er|re)s?|miles)\b"),
+    (r"\btop speed\b|\bkecepatan maksimum\b|\bkecepatan tertinggi\b",
+     r"\d\s?-?(?:km/h|kph|mph|km per hour|miles per hour|knots|kilomet(?:er|re)s per hour|km/jam)"),
+]]
+
+
+def _kinds(span: str) -> set[str]:
+    """What a short answer plainly is: money, a percentage, a date, a bare number."""
+    kinds = set()
+    if any(p.search(span) for p in _PATTERNS[MONEY]):
+        kinds.add("money")
+    if _PERCENT.search(span):
+        kinds.add("percent")
+    if any(p.search(span) for p in _PATTERNS[DATE]):
+        kinds.add("date")
+    if _DIGIT_OR_NUMBER_WORD.search(span):
+        kinds.add("number")
+    return kinds
+
+
+def misfit(question: str, span: str) -> str:
+    """Why `span` cannot answer `question` by its type alone ('' when it can): a count answered with an
+    amount of money, a price with a percentage, a date with a sum, a name with a figure.
+    Only plain clashes count; anything unclear fits."""
+    qtype, kinds = classify(question), _kinds(span)
+    for asked, units in _MEASURES:
+        found = asked.search(question) if qtype in (QUANTITY, ENTITY, PHRASE) else None
+        if found and not re.search(r"\d\s?-?$", question[:found.start()]) and not units.search(span):
+            return f"the question asks for the {found.group(0).lower()}, and no unit of it is given"
+    if qtype is MONEY and _HOW_MUCH.search(question):
+        if "money" not in kinds and not _FREE.search(span) and (
+                "number" not in kinds or ("percent" in kinds and not _CHANGE.search(question))):
+            return "the question asks for an amount of money"
+    elif qtype is QUANTITY and re.search(r"\bhow many\b", question, re.IGNORECASE):
+        if "money" in kinds and not _MONEY_WORDS.search(question):
+            return "the question asks for a count, not an amount of money"
+    elif qtype is DATE and _ASKS_DATE.search(question):
+        if "money" in kinds or "percent" in kinds:
+            return "the question asks for a date"
+    elif qtype is ENTITY and "date" in kinds and not _WORD.search(_PERCENT.sub("", span)):
+        if head_noun(question) not in _TIME_NOUNS:
+            return "the question asks for a name, not a date"
+    elif qtype in (PERSON, PLACE):
+        if "money" in kinds or (kinds & {"date", "percent"} and not _WORD.search(_PERCENT.sub("", span))):
+            return f"the question asks for a {qtype.name}"
+    return ""

@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import calibrate
+from .answer_types import misfit
 from .read import abstain, figure_of, read_ranked, score_sentences
 from .retrieve import Hit
 from .settings import Settings
@@ -50,8 +51,13 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
     evidence = {c.sentence: c.score for c in ranked}
     floor = min(evidence.values(), default=0.0)
 
+    misfits = 0
+
     def ranked_spans(spans, read):
-        return sorted(spans, key=lambda s: s.margin + SENTENCE_PRIOR * _evidence_of(s, read, index, evidence, floor),
+        nonlocal misfits
+        fitting = [s for s in spans if not misfit(question, read[s.passage].chunk.text[s.start:s.end])]
+        misfits += len(spans) - len(fitting)
+        return sorted(fitting, key=lambda s: s.margin + SENTENCE_PRIOR * _evidence_of(s, read, index, evidence, floor),
                       reverse=True)
 
     read_hits = hits[:READ_PASSAGES]
@@ -62,8 +68,8 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         read_hits = read_hits + more
         spans = ranked_spans(spans, read_hits)
     sure = calibrate.reader_confidence(spans[0].margin) if spans else 0.0
-    sig = {**gate.signals, "margin": spans[0].margin if spans else 0.0, "reader": sure}
-    if not spans:  # only when no chunk holds a readable token
+    sig = {**gate.signals, "margin": spans[0].margin if spans else 0.0, "reader": sure, "misfits": misfits}
+    if not spans:  # no chunk holds a readable token, or every span read is of another type than asked
         return replace(gate, signals=sig) if gate.abstained else abstain(question, gate.score, sig, ranked, index)
     if gate.abstained and sure < settings.sure_threshold():
         return replace(gate, signals=sig)

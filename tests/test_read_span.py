@@ -47,3 +47,14 @@ def test_sentence_answerer_still_selectable(seed_index, settings):
     a = qa.answer("Who is the CEO of Renault Group?", index=seed_index,
                   settings=settings.with_overrides(reader="sentence"))
     assert a.text == "Luca de Meo" and "margin" not in a.signals
+
+
+def test_spans_of_another_type_than_asked_are_not_answers(seed_index, settings):
+    """The articles give the Micra's maker and the Rogue's engine size, never a battery capacity or a power:
+    a span without the asked unit is no answer, however sure the reader is of it."""
+    for q in ["What is the battery capacity of the new Nissan Micra?",
+              "How much horsepower does the Rogue E-Power produce?"]:
+        a = qa.answer(q, index=seed_index, settings=settings.with_overrides(abstain_threshold=0.0))
+        assert a.abstained and a.signals["misfits"] >= 1 and a.closest
+    fits = qa.answer("Berapa kapasitas mesin bensin pada Rogue E-Power?", index=seed_index, settings=settings)
+    assert fits.text == "1,5 liter" and fits.signals["misfits"] == 0
