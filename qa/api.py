@@ -42,7 +42,8 @@ def answer(question: str, index: Index | None = None, settings: Settings | None 
     hits = retrieve(index, reading.text, query_vector, settings.top_k, settings.retrieval)
     answerer = read_spans if settings.reader == "span" else read
     found = with_sources(answerer(reading.text, query_vector, hits, index, settings), index)
-    return replace(found, question=question, read_as=reading.text if reading.is_followup else "", notice=notice)
+    return replace(found, question=question, read_as=reading.text if reading.is_followup else "",
+                   notice=" ".join(n for n in (notice, found.notice) if n))
 
 
 def with_sources(ans: Answer, index: Index) -> Answer:

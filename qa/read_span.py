@@ -51,12 +51,14 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
     evidence = {c.sentence: c.score for c in ranked}
     floor = min(evidence.values(), default=0.0)
 
-    misfits = 0
+    clashes = []  # (margin, span text, why it cannot answer), one per span dropped
 
     def ranked_spans(spans, read):
-        nonlocal misfits
-        fitting = [s for s in spans if not misfit(question, read[s.passage].chunk.text[s.start:s.end])]
-        misfits += len(spans) - len(fitting)
+        fitting = []
+        for s in spans:
+            text = read[s.passage].chunk.text[s.start:s.end]
+            why = misfit(question, text)
+            (clashes.append((s.margin, text, why)) if why else fitting.append(s))
         return sorted(fitting, key=lambda s: s.margin + SENTENCE_PRIOR * _evidence_of(s, read, index, evidence, floor),
                       reverse=True)
 
@@ -68,9 +70,13 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         read_hits = read_hits + more
         spans = ranked_spans(spans, read_hits)
     sure = calibrate.reader_confidence(spans[0].margin) if spans else 0.0
-    sig = {**gate.signals, "margin": spans[0].margin if spans else 0.0, "reader": sure, "misfits": misfits}
+    sig = {**gate.signals, "margin": spans[0].margin if spans else 0.0, "reader": sure, "misfits": len(clashes)}
     if not spans:  # no chunk holds a readable token, or every span read is of another type than asked
-        return replace(gate, signals=sig) if gate.abstained else abstain(question, gate.score, sig, ranked, index)
+        refusal = replace(gate, signals=sig) if gate.abstained else abstain(question, gate.score, sig, ranked, index)
+        if clashes:  # say what was found and why it does not answer
+            _, text, why = max(clashes)
+            refusal = replace(refusal, notice=f"The closest it found, “{text}”, does not answer this: {why}.")
+        return refusal
     if gate.abstained and sure < settings.sure_threshold():
         return replace(gate, signals=sig)
     score = sure if gate.abstained else gate.score

@@ -56,5 +56,6 @@ def test_spans_of_another_type_than_asked_are_not_answers(seed_index, settings):
               "How much horsepower does the Rogue E-Power produce?"]:
         a = qa.answer(q, index=seed_index, settings=settings.with_overrides(abstain_threshold=0.0))
         assert a.abstained and a.signals["misfits"] >= 1 and a.closest
+        assert "does not answer this: the question asks for the " in a.notice  # what it found, and why not
     fits = qa.answer("Berapa kapasitas mesin bensin pada Rogue E-Power?", index=seed_index, settings=settings)
     assert fits.text == "1,5 liter" and fits.signals["misfits"] == 0

@@ -35,6 +35,8 @@ def test_abstention_shows_the_closest_passages_marked_as_such(seed_index, settin
     assert ans.abstained and ans.closest
     assert html.startswith("<p><b>The articles do not say.</b></p>")
     assert "they do not answer the question" in html and 'class="closest"' in html
+    # what the reader found and why it is no answer (a price for a top speed), after the refusal
+    assert html.index("does not answer this: the question asks for the top speed") > html.index("do not say")
 
 
 def test_follow_up_reading_is_shown():

@@ -134,12 +134,13 @@ def render(ans: Answer) -> str:
     answer marked and one numbered source per agreeing article. Article text is always escaped, and
     line breaks become <br>, so nothing from an article is run or read as Markdown."""
     parts = []
-    if ans.notice:
-        parts.append(f'<p class="reading"><small>{html.escape(ans.notice)}</small></p>')
+    notice = f'<p class="reading"><small>{html.escape(ans.notice)}</small></p>' if ans.notice else ""
+    if not ans.abstained:
+        parts.append(notice)
     if ans.read_as:
         parts.append(f'<p class="reading"><small>Read as a follow-up: “{html.escape(ans.read_as)}”</small></p>')
-    if ans.abstained:
-        parts.append(f"<p><b>{html.escape(ans.message)}</b></p>")
+    if ans.abstained:  # "The articles do not say." first, then what was found and why it does not answer
+        parts += [f"<p><b>{html.escape(ans.message)}</b></p>", notice]
         if ans.closest:
             parts.append("<p><small>The closest passages found — they do not answer the question:</small></p>")
             for n, c in enumerate(ans.closest, 1):
