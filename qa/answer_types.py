@@ -378,7 +378,8 @@ _MEASURES = [(re.compile(q, re.IGNORECASE), re.compile(u, re.IGNORECASE)) for q,
 
 
 def _kinds(span: str) -> set[str]:
-    """What a short answer plainly is: money, a percentage, a date, a bare number."""
+    """What a short answer plainly is: money, a percentage, a date, a number, and whether it holds no word
+    besides them ("second half of 2023", "49.2%": figures only)."""
     kinds = set()
     if any(p.search(span) for p in _PATTERNS[MONEY]):
         kinds.add("money")
@@ -388,6 +389,8 @@ def _kinds(span: str) -> set[str]:
         kinds.add("date")
     if _DIGIT_OR_NUMBER_WORD.search(span):
         kinds.add("number")
+    if not _WORD.search(_PERCENT.sub("", span)):
+        kinds.add("figures only")
     return kinds
 
 
@@ -410,10 +413,10 @@ def misfit(question: str, span: str) -> str:
     elif qtype is DATE and _ASKS_DATE.search(question):
         if "money" in kinds or "percent" in kinds:
             return "the question asks for a date"
-    elif qtype is ENTITY and "date" in kinds and not _WORD.search(_PERCENT.sub("", span)):
+    elif qtype is ENTITY and {"date", "figures only"} <= kinds:
         if head_noun(question) not in _TIME_NOUNS:
             return "the question asks for a name, not a date"
     elif qtype in (PERSON, PLACE):
-        if "money" in kinds or (kinds & {"date", "percent"} and not _WORD.search(_PERCENT.sub("", span))):
+        if "money" in kinds or (kinds & {"date", "percent"} and "figures only" in kinds):
             return f"the question asks for a {qtype.name}"
     return ""

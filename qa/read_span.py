@@ -58,7 +58,10 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         for s in spans:
             text = read[s.passage].chunk.text[s.start:s.end]
             why = misfit(question, text)
-            (clashes.append((s.margin, text, why)) if why else fitting.append(s))
+            if why:
+                clashes.append((s.margin, text, why))
+            else:
+                fitting.append(s)
         return sorted(fitting, key=lambda s: s.margin + SENTENCE_PRIOR * _evidence_of(s, read, index, evidence, floor),
                       reverse=True)
 
