@@ -2,13 +2,19 @@
 import json
 import os
 
+import pytest
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qa.reader import SpanReader, calibrated_margin  # noqa: E402
 from qa.reader import export, train  # noqa: E402
 
+from .conftest import SHARED  # noqa: E402
 
+
+@pytest.mark.skipif(not (SHARED / "train").is_dir() and not os.environ.get("CI"),
+                    reason="../shared/train (the training data) is not beside this checkout (in CI it must be)")
 def test_train_resume_export_load(tmp_path):
     work, out = tmp_path / "run", tmp_path / "reader"
     small = ["--work", str(work), "--batch", "2", "--max-len", "96", "--stride", "48", "--dev-limit", "8",
