@@ -19,6 +19,25 @@ needs_shared = pytest.mark.skipif(not XQUAD_EN.exists() and not os.environ.get("
 
 
 @needs_shared
+def test_ci_slice_reader_on_gold_paragraphs(tmp_path):
+    """bench/reader.py on an even sample of the bars' sets (the ones the GPU pack carries), shipped reader."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    import reader as bench_reader
+    from qa.reader.pack import BENCH_SETS
+
+    res = bench_reader.main(["--sets", ",".join(BENCH_SETS), "--limit", "60", "--out-dir", str(tmp_path)])
+    sets = res["models"]["qa/reader/model"]["sets"]
+    assert set(sets) == set(BENCH_SETS) and all(s["calibrated"]["n"] == 60 for s in sets.values())
+    assert sets["xquad_en"]["answer_all"]["HasAns_F1"] >= 55  # 74 on all 1,190 (model card)
+    assert sets["idk_mrc"]["calibrated"]["n_unanswerable"] > 0 and sets["idk_mrc"]["calibrated"]["NoAns_acc"] >= 0.4
+    assert sets["squad2"]["answer_all"]["HasAns_F1"] >= 55
+    assert len(json.loads(next(tmp_path.glob("reader-*.json")).read_text())["models"]) == 1
+
+
+@needs_shared
 def test_ci_slice_xquad_en_open_corpus(tmp_path):
     """First 4 XQuAD articles (20 paragraphs, ~100 questions), asked open-corpus end to end."""
     results = evaluate.run(XQUAD_EN, Settings(), max_articles=4, progress=False)

