@@ -151,9 +151,10 @@ def cmd_ask(args, settings) -> int:
     if ans.abstained:
         print(ans.message)
         return 0
-    print(f"Answer: {ans.text}")
+    agree = f", {len(ans.citations)} sources agree" if len(ans.citations) > 1 else ""
+    print(f"Answer: {ans.text}  (confidence {ans.score:.0%}{agree})")  # as the chat page shows it
     for n, c in enumerate(ans.citations, 1):
-        print(f"\n[{n}] {c.title} ({_where(c)}, score {c.score:.3f})")
+        print(f"\n[{n}] {c.title} ({_where(c)})")
         print(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
     if ans.conflicts:
         print("\nSources disagree (newest first):")
