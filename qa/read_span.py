@@ -86,7 +86,7 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
     hits = read_hits
     best = spans[0]
     threshold = settings.span_threshold()
-    primary = _citation(index, hits[best.passage], best.start, best.end, best.margin)
+    primary = _citation(index, hits[best.passage], best.start, best.end, best.margin, evidence)
     short = index.documents[primary.doc_id].text[primary.answer_start:primary.answer_end]
     support, conflicts, seen = [], [], {primary.doc_id}
     key = figure_of(short)
@@ -98,12 +98,12 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
         text = chunk.text[s.start:s.end]
         if _norm(text) == _norm(short) and len(support) < 2:
             seen.add(chunk.doc_id)
-            support.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
+            support.append(_citation(index, hits[s.passage], s.start, s.end, s.margin, evidence))
         elif key and figure_of(text) not in figures and s.margin > threshold and len(conflicts) < 2:
             # another article states a different figure (an amount, a count, a date) with confidence
             seen.add(chunk.doc_id)
             figures.add(figure_of(text))
-            conflicts.append(_citation(index, hits[s.passage], s.start, s.end, s.margin))
+            conflicts.append(_citation(index, hits[s.passage], s.start, s.end, s.margin, evidence))
     return Answer(question, short, False, [primary] + support, score, signals=sig, conflicts=conflicts)
 
 
@@ -115,15 +115,25 @@ def _evidence_of(span, hits: list[Hit], index: Index, evidence: dict[int, float]
                 if index.sentences[i].start < a_end and index.sentences[i].end > a_start], default=floor)
 
 
-def _citation(index: Index, hit: Hit, start: int, end: int, score: float) -> Citation:
-    """The answer at chunk offsets [start, end) as a citation whose quote is the sentence(s) holding it."""
+def _citation(index: Index, hit: Hit, start: int, end: int, score: float,
+              evidence: dict[int, float] | None = None) -> Citation:
+    """The answer at chunk offsets [start, end) as a citation whose quote is the sentence(s) holding it, and
+    the sentence just before or after them when that one matches the question better (`evidence` scores):
+    it is often where the question's words are, and the answer's sentence only names it ("... Nissan's new
+    boss can fulfill his dream ... Ivan Espinosa has already promised ...")."""
     chunk = hit.chunk
     doc = index.documents[chunk.doc_id]
     a_start, a_end = chunk.start + start, chunk.start + end
-    inside = [index.sentences[i] for i in index.sentences_of(chunk)
+    inside = [i for i in index.sentences_of(chunk)
               if index.sentences[i].start < a_end and index.sentences[i].end > a_start]
-    ev_start = min([s.start for s in inside] + [a_start])
-    ev_end = max([s.end for s in inside] + [a_end])
+    if evidence and inside:
+        held = max(evidence.get(i, float("-inf")) for i in inside)
+        around = [n for n in (index.neighbours(inside[0])[0], index.neighbours(inside[-1])[1])
+                  if n is not None and evidence.get(n, float("-inf")) > held]
+        if around:
+            inside = sorted(inside + [max(around, key=evidence.get)])
+    ev_start = min([index.sentences[i].start for i in inside] + [a_start])
+    ev_end = max([index.sentences[i].end for i in inside] + [a_end])
     return Citation(doc.doc_id, doc.title, doc.text[ev_start:ev_end], ev_start, ev_end, round(float(score), 4),
                     a_start, a_end)
 
