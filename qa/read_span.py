@@ -110,13 +110,17 @@ def read_spans(question: str, query_vector: np.ndarray, hits: list[Hit], index: 
 def _evidence_of(span, hits: list[Hit], index: Index, evidence: dict[int, float], floor: float) -> float:
     """The best evidence score among the sentences that hold the span (`floor` when none was scored)."""
     chunk = hits[span.passage].chunk
-    a_start, a_end = chunk.start + span.start, chunk.start + span.end
-    return max([evidence.get(i, floor) for i in index.sentences_of(chunk)
-                if index.sentences[i].start < a_end and index.sentences[i].end > a_start], default=floor)
+    return max([evidence.get(i, floor) for i in _holding(index, chunk, span.start, span.end)], default=floor)
 
 
-def _citation(index: Index, hit: Hit, start: int, end: int, score: float,
-              evidence: dict[int, float] | None = None) -> Citation:
+def _holding(index: Index, chunk, start: int, end: int) -> list[int]:
+    """The sentences of `chunk` that hold any of its characters [start, end), in document order."""
+    a_start, a_end = chunk.start + start, chunk.start + end
+    return [i for i in index.sentences_of(chunk)
+            if index.sentences[i].start < a_end and index.sentences[i].end > a_start]
+
+
+def _citation(index: Index, hit: Hit, start: int, end: int, score: float, evidence: dict[int, float]) -> Citation:
     """The answer at chunk offsets [start, end) as a citation whose quote is the sentence(s) holding it, and
     the sentence just before or after them when that one matches the question better (`evidence` scores):
     it is often where the question's words are, and the answer's sentence only names it ("... Nissan's new
@@ -124,9 +128,8 @@ def _citation(index: Index, hit: Hit, start: int, end: int, score: float,
     chunk = hit.chunk
     doc = index.documents[chunk.doc_id]
     a_start, a_end = chunk.start + start, chunk.start + end
-    inside = [i for i in index.sentences_of(chunk)
-              if index.sentences[i].start < a_end and index.sentences[i].end > a_start]
-    if evidence and inside:
+    inside = _holding(index, chunk, start, end)
+    if inside:
         held = max(evidence.get(i, float("-inf")) for i in inside)
         around = [n for n in (index.neighbours(inside[0])[0], index.neighbours(inside[-1])[1])
                   if n is not None and evidence.get(n, float("-inf")) > held]
