@@ -19,14 +19,15 @@ def test_train_resume_export_load(tmp_path):
     work, out = tmp_path / "run", tmp_path / "reader"
     small = ["--work", str(work), "--batch", "2", "--max-len", "96", "--stride", "48", "--dev-limit", "8",
              "--warmup", "2", "--ckpt-every", "1000", "--eval-every", "2"]
-    train.main(small + ["--max-steps", "2"])
+    train.main(small + ["--max-steps", "2", "--dropout", "0.05"])
     assert (work / train.CHECKPOINT).is_file()
     model_sd, opt_sd, meta = train.load_checkpoint(work / train.CHECKPOINT)
     assert meta["step"] == 2 and opt_sd["state"] and "qa_outputs.weight" in model_sd
     train.main(small + ["--max-steps", "3"])  # goes on from step 2
     log = (work / "train.log").read_text()
     assert "resumed from" in log and "dev at step 2" in log
-    assert train.load_checkpoint(work / train.CHECKPOINT)[2]["step"] == 3
+    meta = train.load_checkpoint(work / train.CHECKPOINT)[2]
+    assert meta["step"] == 3 and json.loads(meta["args"])["dropout"] == 0.05  # the run's own dropout goes on
     before = (work / train.CHECKPOINT).read_bytes()
     other = tmp_path / "run2"  # a new run (own order, schedule and optimiser) from that checkpoint's weights
     train.main(small[2:] + ["--work", str(other), "--init", str(work / train.CHECKPOINT), "--max-steps", "1",
