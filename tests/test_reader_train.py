@@ -31,9 +31,15 @@ def test_train_resume_export_load(tmp_path):
     before = (work / train.CHECKPOINT).read_bytes()
     other = tmp_path / "run2"  # a new run (own order, schedule and optimiser) from that checkpoint's weights
     train.main(small[2:] + ["--work", str(other), "--init", str(work / train.CHECKPOINT), "--max-steps", "1",
-                            "--swapped", "0.2", "--eval-every", "1000"])
+                            "--swapped", "0.2", "--eval-every", "1000", "--freeze-layers", "2"])
     assert "new run from" in (other / "train.log").read_text()
-    assert train.load_checkpoint(other / train.CHECKPOINT)[2]["step"] == 1
+    after, _, meta = train.load_checkpoint(other / train.CHECKPOINT)
+    assert meta["step"] == 1
+    start = train.load_checkpoint(work / train.CHECKPOINT)[0]  # what it started from: the lowest 2 layers kept
+    kept = [k for k in start if k.startswith(("bert.embeddings.", "bert.encoder.layer.0.", "bert.encoder.layer.1."))]
+    trained = [k for k in start if k.startswith(("bert.encoder.layer.2.", "qa_outputs."))]
+    assert kept and all(after[k].equal(start[k]) for k in kept)
+    assert not all(after[k].equal(start[k]) for k in trained)
     train.main(small + ["--anneal", "1"])  # a decayed branch: the main checkpoint stays as it was
     assert (work / train.CHECKPOINT).read_bytes() == before
     assert train.load_checkpoint(work / train.ANNEALED)[2]["step"] == 4

