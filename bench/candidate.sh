@@ -7,7 +7,8 @@
 # 2. scores both on the gold paragraphs (bench/reader.py, SQuAD 2.0 / XQuAD-en / IDK-MRC, $LIMIT a set);
 # 3. asks the seeds and XQuAD-en open-corpus through qa.answer three times: the shipped reader with the
 #    committed calibration; the shipped reader refitted on the signals of the last full bench/calibrate.py run
-#    (--reuse; a refit alone moves the seeds' false abstention by two questions, so this is the fair
+#    (--reuse, which reads the shipped reader's margins again when a candidate's run read the cached ones;
+#    a refit alone moves the seeds' false abstention by two questions, so this is the fair
 #    baseline); the candidate copied into qa/reader/model, refitted the same way (--new-reader);
 # 4. puts the shipped reader and calibration back, whatever happened. Reports land in OUT.
 # Shipping a candidate is then: copy OUT/reader/* into qa/reader/model, OUT/candidate/calibration.json to qa/.

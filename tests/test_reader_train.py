@@ -124,3 +124,19 @@ def test_mentioned_swapped_negatives_swap_a_name_for_another_the_paragraph_menti
     assert swapped.question in ("Who took over from Renault?", "Who took over from Nissan?",
                                 "Who took over from Silvia?")
     assert negs["q2-ment"].question == "Who took over in 2023?"
+
+
+def test_inside_swaps_stay_within_the_answers_sentence():
+    import random
+
+    from qa.reader.data import Record, mentioned_swapped_negatives
+
+    context = ("Renault's chief Luca de Meo met Mitsubishi's chairman in Tokyo. Nissan's new boss wants the Silvia "
+               "back. Ivan Espinosa took over in 2025.")
+    r = Record("q1", "Who is Renault's chief?", context, "Luca de Meo", context.index("Luca"), ["Luca de Meo"], "t",
+               "squad11")
+    far = Record("q2", "Who is Nissan's new boss?", context, "Ivan Espinosa", context.index("Ivan"),
+                 ["Ivan Espinosa"], "t", "squad11")  # its name is a sentence away from the answer: no pair
+    (neg,) = mentioned_swapped_negatives([r, far], 1.0, random.Random(0), inside=True)
+    assert neg.id == "q1-ins" and neg.is_impossible and neg.source == "squad11-ins" and neg.context == context
+    assert neg.question in ("Who is Mitsubishi's chief?", "Who is Tokyo's chief?")

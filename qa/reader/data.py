@@ -340,12 +340,18 @@ def entity_swapped_negatives(records: list[Record], share: float, rng) -> list[R
     return out
 
 
-def mentioned_swapped_negatives(records: list[Record], share: float, rng) -> list[Record]:
+def mentioned_swapped_negatives(records: list[Record], share: float, rng,
+                                inside: bool = False) -> list[Record]:
     """Unanswerable pairs the way SQuAD 2.0's writers made most of theirs: a name (or year) in the question
     swapped for another one its own paragraph mentions outside the sentence that states the answer ("Who is
     Nissan's new boss?" -> "Who is Renault's new boss?" when Renault is named elsewhere), so every word still
     matches the paragraph but what is asked is not said. About `share` of the answerable questions that
-    have such a name get one."""
+    have such a name get one.
+
+    `inside`: the name swapped out and the one swapped in both stand in the answer's own sentence ("Who is
+    Renault's CEO?" -> "Who is Mitsubishi's CEO?" over "Renault CEO Luca de Meo met Mitsubishi ..."), so
+    where the question's words sit says nothing: outside swaps also taught that an answer a sentence away
+    from the question's name is no answer, which news text, referring back, contradicts (README)."""
     from ..answer_types import STOPWORDS
 
     out = []
@@ -356,31 +362,34 @@ def mentioned_swapped_negatives(records: list[Record], share: float, rng) -> lis
         spans = _sentence_spans(r.context)
         holder = "".join(r.context[b:e] for b, e in spans if b < a_end and e > a_start)
         outside = [r.context[b:e] for b, e in spans if e <= a_start or b >= a_end]
-        names = [(s, e) for s, e in _names(r.question) if r.question[s:e] in r.context]
-        years = [(m.start(), m.end()) for m in _YEAR.finditer(r.question) if m.group() in r.context]
-        if not (names or years) or not outside:
+        names = [(s, e) for s, e in _names(r.question) if r.question[s:e] in (holder if inside else r.context)]
+        years = [(m.start(), m.end()) for m in _YEAR.finditer(r.question)
+                 if m.group() in (holder if inside else r.context)]
+        if not (names or years) or not (holder if inside else outside):
             continue
+        pick_from = [holder.replace(r.answer_text, " , ")] if inside else outside
         if years and (not names or rng.random() < 0.5):
             s, e = rng.choice(years)
-            pool = {m.group() for t in outside for m in _YEAR.finditer(t)}
+            pool = {m.group() for t in pick_from for m in _YEAR.finditer(t)}
         else:
             s, e = rng.choice(names)
-            pool = {u[b:f] for u in (t.strip() for t in outside) for b, f in _names(u)}
+            pool = {u[b:f] for u in (t.strip() for t in pick_from) for b, f in _names(u)}
         old = set(normalize_answer(r.question[s:e]).split())
         answer = set(normalize_answer(r.answer_text).split())
         held = normalize_answer(holder)
         lower = {w for w in _WORD.findall(r.context) if w.islower()}
         fits = [p for p in sorted(pool)  # not a common word that a sentence happened to start with
-                if len(p) > 2 and (key := normalize_answer(p)) and not old & set(key.split())
+                if len(p) > 2 and "'" not in p and "’" not in p and (key := normalize_answer(p)) and not old & set(key.split())
                 and not (len(key.split()) == 1 and (key in lower or key in STOPWORDS))
-                and not answer & set(key.split()) and f" {key} " not in f" {held} "
+                and not answer & set(key.split()) and (inside or f" {key} " not in f" {held} ")
                 and key not in normalize_answer(r.question)]
         if not fits:
             continue
         words = len(r.question[s:e].split())  # a name of as many words first
         new = rng.choice([p for p in fits if len(p.split()) == words] or fits)
         question = r.question[:s] + new + r.question[e:]
-        out.append(Record(r.id + "-ment", question, r.context, "", None, [], r.title, r.source + "-ment"))
+        out.append(Record(r.id + ("-ins" if inside else "-ment"), question, r.context, "", None, [], r.title,
+                          r.source + ("-ins" if inside else "-ment")))
     return out
 
 
