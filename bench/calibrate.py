@@ -158,7 +158,7 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)
     collected = CACHE / f"signals-{args.embedder}.json"
-    weights = shipped_weights()  # the margins are the reader's own: kept with the digest of the weights that read them
+    weights = shipped_weights()  # the margins are the reader's own: cached with the digest of the weights
     if (args.reuse or args.new_reader) and collected.exists():
         rows, span_rows, *read_by = json.loads(collected.read_text())
         if args.new_reader or read_by != [weights]:  # --reuse after a candidate's run: read them again

@@ -349,7 +349,7 @@ def mentioned_swapped_negatives(records: list[Record], share: float, rng,
     have such a name get one.
 
     `inside`: the name swapped out and the one swapped in both stand in the answer's own sentence ("Who is
-    Renault's CEO?" -> "Who is Mitsubishi's CEO?" over "Renault CEO Luca de Meo met Mitsubishi ..."), so
+    Renault's chief?" -> "Who is Mitsubishi's chief?" over "Renault's chief Luca de Meo met Mitsubishi's ..."), so
     where the question's words sit says nothing: outside swaps also taught that an answer a sentence away
     from the question's name is no answer, which news text, referring back, contradicts (README)."""
     from ..answer_types import STOPWORDS
@@ -362,12 +362,12 @@ def mentioned_swapped_negatives(records: list[Record], share: float, rng,
         spans = _sentence_spans(r.context)
         holder = "".join(r.context[b:e] for b, e in spans if b < a_end and e > a_start)
         outside = [r.context[b:e] for b, e in spans if e <= a_start or b >= a_end]
-        names = [(s, e) for s, e in _names(r.question) if r.question[s:e] in (holder if inside else r.context)]
-        years = [(m.start(), m.end()) for m in _YEAR.finditer(r.question)
-                 if m.group() in (holder if inside else r.context)]
-        if not (names or years) or not (holder if inside else outside):
+        named_in = holder if inside else r.context  # where the name swapped out must stand
+        pick_from = [holder.replace(r.answer_text, " , ")] if inside else outside  # where the new one comes from
+        names = [(s, e) for s, e in _names(r.question) if r.question[s:e] in named_in]
+        years = [(m.start(), m.end()) for m in _YEAR.finditer(r.question) if m.group() in named_in]
+        if not (names or years) or not pick_from:
             continue
-        pick_from = [holder.replace(r.answer_text, " , ")] if inside else outside
         if years and (not names or rng.random() < 0.5):
             s, e = rng.choice(years)
             pool = {m.group() for t in pick_from for m in _YEAR.finditer(t)}
@@ -379,7 +379,8 @@ def mentioned_swapped_negatives(records: list[Record], share: float, rng,
         held = normalize_answer(holder)
         lower = {w for w in _WORD.findall(r.context) if w.islower()}
         fits = [p for p in sorted(pool)  # not a common word that a sentence happened to start with
-                if len(p) > 2 and "'" not in p and "’" not in p and (key := normalize_answer(p)) and not old & set(key.split())
+                if len(p) > 2 and not (inside and ("'" in p or "’" in p))  # no "I'm" or "Nissan's" swapped in
+                and (key := normalize_answer(p)) and not old & set(key.split())
                 and not (len(key.split()) == 1 and (key in lower or key in STOPWORDS))
                 and not answer & set(key.split()) and (inside or f" {key} " not in f" {held} ")
                 and key not in normalize_answer(r.question)]
@@ -388,8 +389,8 @@ def mentioned_swapped_negatives(records: list[Record], share: float, rng,
         words = len(r.question[s:e].split())  # a name of as many words first
         new = rng.choice([p for p in fits if len(p.split()) == words] or fits)
         question = r.question[:s] + new + r.question[e:]
-        out.append(Record(r.id + ("-ins" if inside else "-ment"), question, r.context, "", None, [], r.title,
-                          r.source + ("-ins" if inside else "-ment")))
+        kind = "-ins" if inside else "-ment"
+        out.append(Record(r.id + kind, question, r.context, "", None, [], r.title, r.source + kind))
     return out
 
 

@@ -102,9 +102,9 @@ def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: f
                    far: float = 0.0, mentioned: float = 0.0, inside: float = 0.0) -> list[data.Record]:
     """The seeded order of all training questions (answerable, unanswerable, same-article negatives and,
     with `removed`, answer-removed ones, with `swapped`, entity-swapped ones, with `mentioned`, ones whose
-    name is swapped for another their paragraph mentions (outside the answer's sentence, or with `inside`, within
-    it), with `far`, second copies of questions answered
-    away from the sentence that repeats their words)."""
+    name is swapped for another their paragraph mentions (outside the answer's sentence, or with `inside`,
+    within it), with `far`, second copies of questions answered away from the sentence that repeats their
+    words)."""
     rng = random.Random(seed)
     recs = data.training_records()
     extra = data.same_article_negatives(recs, negatives, rng)
