@@ -13,10 +13,24 @@ __version__ = "0.1.0"
 # cost nothing measurable on an idle machine. Must be set before the first OpenMP library loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .api import QuestionError, answer, default_index, document  # noqa: E402
-from .settings import Settings, from_env  # noqa: E402
-from .store import BadIndexError, Index, IndexMismatchError  # noqa: E402
-from .types import Answer, Chunk, Citation, Document  # noqa: E402
-
+# The public names load on first use (PEP 562), so `qa.reader`'s training runs where only torch and
+# transformers are installed (a lent GPU machine) without the retrieval stack's packages.
+_EXPORTS = {"answer": "api", "document": "api", "default_index": "api", "QuestionError": "api",
+            "Settings": "settings", "from_env": "settings",
+            "BadIndexError": "store", "Index": "store", "IndexMismatchError": "store",
+            "Answer": "types", "Chunk": "types", "Citation": "types", "Document": "types"}
 __all__ = ["answer", "document", "default_index", "Index", "Settings", "from_env", "Answer", "Citation",
            "Chunk", "Document", "QuestionError", "BadIndexError", "IndexMismatchError"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
+    import importlib
+
+    value = globals()[name] = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

