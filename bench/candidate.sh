@@ -2,8 +2,10 @@
 # A retrained reader measured side by side with the shipped one, each with its own calibration, in one run:
 #
 #     bash bench/candidate.sh RUN_FOLDER [CHECKPOINT] [OUT]      # CHECKPOINT: annealed.safetensors (default)
+#     bash bench/candidate.sh READER_FOLDER "" [OUT]             # a reader exported elsewhere (bench/train-gpu.sh)
 #
-# 1. exports the checkpoint (dev figures beside the shipped weights: qa.reader.export --compare) to OUT/reader;
+# 1. exports the checkpoint (dev figures beside the shipped weights: qa.reader.export --compare) to OUT/reader,
+#    or copies a reader folder there after checking its SHA256SUMS (its dev figures are in its calibration.json);
 # 2. scores both on the gold paragraphs (bench/reader.py, SQuAD 2.0 / XQuAD-en / IDK-MRC, $LIMIT a set);
 # 3. asks the seeds and XQuAD-en open-corpus through qa.answer three times: the shipped reader with the
 #    committed calibration; the shipped reader refitted on the signals of the last full bench/calibrate.py run
@@ -16,7 +18,7 @@
 # signals: nothing it reads has changed since) and measures the candidate alone, in about half the time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN=${1:?usage: bash bench/candidate.sh RUN_FOLDER [CHECKPOINT] [OUT]}
+RUN=${1:?usage: bash bench/candidate.sh RUN_FOLDER|READER_FOLDER [CHECKPOINT] [OUT]}
 CKPT=${2:-annealed.safetensors}
 OUT=${3:-/tmp/qa-candidate-$(date +%Y%m%d-%H%M%S)}
 LIMIT=${LIMIT:-1500}
@@ -32,8 +34,13 @@ else
     COMPARE=(--compare qa/reader/model) SHIPPED=(qa/reader/model)
 fi
 
-"$PY" -m qa.reader.export --work "$RUN" --checkpoint "$CKPT" --out "$OUT/reader" "${COMPARE[@]}" \
-    | tee "$OUT/export.log"
+if [ -f "$RUN/model.safetensors" ] && [ -f "$RUN/SHA256SUMS" ]; then
+    (cd "$RUN" && sha256sum --check --quiet SHA256SUMS)
+    mkdir -p "$OUT/reader" && cp "$RUN/"{model.safetensors,config.json,calibration.json,SHA256SUMS} "$OUT/reader/"
+else
+    "$PY" -m qa.reader.export --work "$RUN" --checkpoint "$CKPT" --out "$OUT/reader" "${COMPARE[@]}" \
+        | tee "$OUT/export.log"
+fi
 "$PY" bench/reader.py --models "$OUT/reader" "${SHIPPED[@]}" --sets squad2,xquad_en,idk_mrc --limit "$LIMIT" \
     --out-dir "$OUT" | tee "$OUT/gold.log"
 
