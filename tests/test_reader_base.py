@@ -58,3 +58,13 @@ def test_packed_base_requantises_exactly():
     for name in ("l0.q.w", "l7.fo.w"):
         w = f.tensors[name]
         assert np.array_equal(base.dequantize_q4(quantize_q4(w).tobytes(), *w.shape), w)
+
+
+def test_tokenizers_that_drop_long_passages_are_refused(monkeypatch):
+    """tokenizers 0.23.1-0.23.2 never read a long passage's tail (tokenizers#2091): refused with a clear error."""
+    import tokenizers
+
+    f = base.parse(base.checked_bytes(base.wheel_file()))
+    monkeypatch.setattr(tokenizers, "__version__", "0.23.2")
+    with pytest.raises(base.BaseModelError, match="tokenizers>=0.23.3"):
+        base.build_tokenizer(f)
