@@ -156,3 +156,21 @@ def test_training_imports_leave_out_the_retrieval_stack():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_best_threshold_is_the_best_of_every_threshold():
+    """The oracle threshold bench/reader.py reports scores as `evaluate` does there, and no threshold beats it."""
+    from qa.reader.data import Record
+    from qa.reader.train import best_threshold, evaluate
+
+    ctx = "Paris is the capital of France. Its mayor is Anne Hidalgo."
+    recs = [Record("a", "Capital of France?", ctx, "Paris", 0, ["Paris"]),
+            Record("b", "Who is the mayor?", ctx, "Anne Hidalgo", 45, ["Anne Hidalgo"]),
+            Record("c", "Who is the king?", ctx, "", None),
+            Record("d", "Population?", ctx, "", None)]
+    preds = [("Paris", 3.0), ("Hidalgo", 2.0), ("Anne Hidalgo", 2.5), ("France", -1.0)]
+    best = best_threshold(recs, preds)
+    scores = [evaluate(recs, preds, t)["F1"] for t in (-2.0, 0.0, 2.2, 2.7, 4.0)]
+    assert best["F1"] == max(scores) == evaluate(recs, preds, best["threshold"])["F1"]
+    # a alone: answering b too answers c (a higher margin), which loses more than b's partial 0.67 gains
+    assert best["F1"] == 100 * (1 + 0 + 1 + 1) / 4
