@@ -34,6 +34,7 @@ def test_ci_slice_reader_on_gold_paragraphs(tmp_path):
     assert sets["xquad_en"]["answer_all"]["HasAns_F1"] >= 55  # 74 on all 1,190 (model card)
     assert sets["idk_mrc"]["calibrated"]["n_unanswerable"] > 0 and sets["idk_mrc"]["calibrated"]["NoAns_acc"] >= 0.4
     assert sets["squad2"]["answer_all"]["HasAns_F1"] >= 55
+    assert all(s["best"]["F1"] >= s["calibrated"]["F1"] for s in sets.values())  # no threshold beats the best
     assert len(json.loads(next(tmp_path.glob("reader-*.json")).read_text())["models"]) == 1
 
 
