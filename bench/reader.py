@@ -117,7 +117,7 @@ def report_md(res: dict) -> str:
             d = res["models"][n]["sets"][s]
             c = d["calibrated"]
             noans = f" / {c['NoAns_acc']:.2f}" if c["n_unanswerable"] else ""
-            best = f", best {d['best']['F1']:.1f}" if c["n_unanswerable"] and "best" in d else ""
+            best = f", best {d['best']['F1']:.1f}" if c["n_unanswerable"] else ""
             cells.append(f"{c['F1']:.1f} / {c['HasAns_F1']:.1f}{noans} (all {d['answer_all']['HasAns_F1']:.1f}{best})")
         lines.append(f"| {s} (n={res['models'][names[0]]['sets'][s]['calibrated']['n']}) | " + " | ".join(cells) + " |")
     lines.append("| latency, 3 x 160 tokens | " + " | ".join(
