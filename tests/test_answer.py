@@ -22,9 +22,11 @@ def ask(question, seed_index, settings):
 
 
 @pytest.mark.parametrize("question, expected, docs", [
-    ("Who is Nissan's new boss?", "Ivan Espinosa", {SEED_000, SEED_001}),
-    pytest.param("How much will the Dacia version cost?", "18,000", {SEED_000, SEED_003}, marks=pytest.mark.xfail(
-        reason="the span reader (step 2,600) gives the Twingo's €20,000; the sentence answerer got it right")),
+    pytest.param("Who is Nissan's new boss?", "Ivan Espinosa", {SEED_000, SEED_001}, marks=pytest.mark.xfail(
+        reason="the article names him a sentence after 'Nissan's new boss ... bringing back the Silvia': every "
+               "reader trained past step 2,600 answers 'Silvia' (model card, Known limitations)")),
+    ("How much will the Dacia version cost?", "18,000", {SEED_000, SEED_003}),
+    ("What architecture do the Nissan Rogue and the Mitsubishi Outlander share?", "CMF-CD", {SEED_000}),
     ("Who is the CEO of Renault Group?", "Luca de Meo", {"002_11c4eb88deb26ba2", SEED_003}),
     ("When could Ampère be floated on the stock market?", "second half of 2023", {"004_c70634c124d9b7e4"}),
     ("Siapa bos baru Nissan?", "Ivan Espinosa", {SEED_001}),

@@ -53,6 +53,6 @@ def test_login_is_required_when_configured(collection):
     with serve(collection, chosen, auth=("reader", "s3cret-pass")) as url:
         assert _status(url + "config") in (401, 403)
         with pytest.raises(Exception):
-            Client(url, verbose=False).predict(question="Who is Nissan's new boss?", api_name="/answer")
+            Client(url, verbose=False).predict(question="Who is the CEO of Renault Group?", api_name="/answer")
         client = Client(url, auth=("reader", "s3cret-pass"), verbose=False)
-        assert client.predict(question="Who is Nissan's new boss?", api_name="/answer")["text"] == "Ivan Espinosa"
+        assert client.predict(question="Who is the CEO of Renault Group?", api_name="/answer")["text"] == "Luca de Meo"

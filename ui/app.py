@@ -31,7 +31,7 @@ KIND_NAMES = {"txt": "text", "md": "Markdown", "html": "web page", "pdf": "PDF",
 SOURCE_REF = "#src="  # citation links: #src=<doc id>|<start>|<end>, opened in the side panel
 
 EXAMPLES = [
-    "Who is Nissan's new boss?",
+    "Who is the CEO of Renault Group?",
     "Which car is Nissan basing on the Twingo?",
     "How much will it cost?",
     "Siapa bos baru Nissan?",
