@@ -13,6 +13,7 @@ from qa.reader import ChecksumError, SpanReader, calibrate_threshold, calibrated
 from qa.reader.span import CALIBRATION, DEFAULT_FOLDER, WEIGHTS  # noqa: E402
 
 GHOSN = "Carlos Ghosn was arrested in Tokyo in November 2018."
+GHOSN_ID = "Carlos Ghosn ditangkap di Tokyo pada bulan November 2018 atas tuduhan penyimpangan keuangan."
 UNRELATED = ("Photosynthesis is the process by which green plants use sunlight, water and carbon dioxide "
              "to produce glucose and oxygen. It takes place mainly in the chloroplasts of leaf cells.")
 FILLER = [
@@ -103,19 +104,17 @@ def test_word_cuts_keep_words_whole_but_not_unspaced_scripts():
 
 
 def test_indonesian_answer(reader):
-    passage = "Carlos Ghosn ditangkap di Tokyo pada bulan November 2018 atas tuduhan penyimpangan keuangan."
-    best = reader.read("Kapan Carlos Ghosn ditangkap?", [passage])[0]
-    assert passage[best.start:best.end] == "November 2018"
-    where = reader.read("Where was Carlos Ghosn arrested?", [passage])[0]  # the same passage, asked in English
-    assert passage[where.start:where.end] == "Tokyo"
+    best = reader.read("Kapan Carlos Ghosn ditangkap?", [GHOSN_ID])[0]
+    assert GHOSN_ID[best.start:best.end] == "November 2018"
+    where = reader.read("Where was Carlos Ghosn arrested?", [GHOSN_ID])[0]  # the same passage, asked in English
+    assert GHOSN_ID[where.start:where.end] == "Tokyo"
 
 
 @pytest.mark.xfail(reason="'di mana' (where) questions in Indonesian: this reader answers the accusation, at a "
                           "low margin (-3.0) (model card, Known limitations)")
 def test_indonesian_where_question(reader):
-    passage = "Carlos Ghosn ditangkap di Tokyo pada bulan November 2018 atas tuduhan penyimpangan keuangan."
-    best = reader.read("Di mana Carlos Ghosn ditangkap?", [passage])[0]
-    assert "Tokyo" in passage[best.start:best.end]
+    best = reader.read("Di mana Carlos Ghosn ditangkap?", [GHOSN_ID])[0]
+    assert "Tokyo" in GHOSN_ID[best.start:best.end]
 
 
 def test_unanswerable_scores_lower(reader):
