@@ -7,6 +7,7 @@ from qa.answer_types import misfit
 @pytest.mark.parametrize("question, span", [
     ("How many Twingo-based cars does Nissan expect to sell per year?", "€20,000"),
     ("How much did Renault pay for Nissan's 51% stake in the Indian joint venture?", "51-percent"),
+    ("How much did Renault pay for Nissan's 51% stake in the Indian joint venture?", "51"),  # the question's own
     ("When was the agreement signed?", "€600 million"),
     ("Who leads the plant?", "2023"),
     ("What is the battery capacity of the new Nissan Micra?", "Renault 5"),
@@ -30,6 +31,7 @@ def test_plain_clashes_misfit(question, span):
     ("How much will the Dacia version cost?", "under 18,000 euros"),
     ("How many people work at the plant?", "four"),
     ("During what time frame were the classes limited to 15 students?", "2012-2013"),
+    ("Which of the 2027 models are electric?", "2027 Leaf"),  # a name besides the echoed figure
     ("What will Nissan's version be called?", "retro-tastic"),  # unclear cases fit: the reader decides
 ])
 def test_unclear_or_fitting_spans_fit(question, span):
