@@ -31,7 +31,7 @@ def test_plain_clashes_misfit(question, span):
     ("How much will the Dacia version cost?", "under 18,000 euros"),
     ("How many people work at the plant?", "four"),
     ("During what time frame were the classes limited to 15 students?", "2012-2013"),
-    ("Which of the 2027 models are electric?", "2027 Leaf"),  # a name besides the echoed figure
+    ("When did the 1973 oil crisis begin?", "October 1973"),  # a month besides the echoed year
     ("What will Nissan's version be called?", "retro-tastic"),  # unclear cases fit: the reader decides
 ])
 def test_unclear_or_fitting_spans_fit(question, span):
