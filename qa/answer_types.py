@@ -397,11 +397,11 @@ def _kinds(span: str) -> set[str]:
 
 def misfit(question: str, span: str) -> str:
     """Why `span` cannot answer `question` by its type alone ('' when it can): a count answered with an
-    amount of money, a price with a percentage, a date with a sum, a name with a figure.
-    Only plain clashes count; anything unclear fits."""
+    amount of money, a price with a percentage, a date with a sum, a name with a figure, or nothing but the
+    question's own figures. Only plain clashes count; anything unclear fits."""
     qtype, kinds = classify(question), _kinds(span)
     given = set(_FIGURE.findall(question))
-    if _FIGURE.search(span) and not re.search(r"[^\W_]", _FIGURE.sub(lambda m: "" if m.group(0) in given else "0", span)):
+    if _FIGURE.search(span) and not re.search(r"[^\W_]", _FIGURE.sub(lambda m: "" if m.group(0) in given else m.group(0), span)):
         return "it only repeats a figure the question gives"  # "51" for "... Nissan's 51% stake ...?"
     for asked, units in _MEASURES:
         found = asked.search(question) if qtype in (QUANTITY, ENTITY, PHRASE) else None
