@@ -344,7 +344,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (s, e) if e > s else None
 
 
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_FIGURE = re.compile(_NUM)
 _PERCENT = re.compile(r"%|\b(?:percent|per cent|persen)\b", re.IGNORECASE)
 _DIGIT_OR_NUMBER_WORD = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|half|quarter|third|several|few|dozens|hundreds|"
                                    r"thousands|millions|billions|million|billion|trillion|none|no|zero|all|most|"
@@ -401,7 +401,8 @@ def misfit(question: str, span: str) -> str:
     question's own figures. Only plain clashes count; anything unclear fits."""
     qtype, kinds = classify(question), _kinds(span)
     given = set(_FIGURE.findall(question))
-    if _FIGURE.search(span) and not re.search(r"[^\W_]", _FIGURE.sub(lambda m: "" if m.group(0) in given else m.group(0), span)):
+    left = _FIGURE.sub(lambda m: "" if m.group(0) in given else m.group(0), span)
+    if _FIGURE.search(span) and not re.search(r"[^\W_]", left):
         return "it only repeats a figure the question gives"  # "51" for "... Nissan's 51% stake ...?"
     for asked, units in _MEASURES:
         found = asked.search(question) if qtype in (QUANTITY, ENTITY, PHRASE) else None
