@@ -346,9 +346,14 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 _FIGURE = re.compile(_NUM)
 _PERCENT = re.compile(r"%|\b(?:percent|per cent|persen)\b", re.IGNORECASE)
-_DIGIT_OR_NUMBER_WORD = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|half|quarter|third|several|few|dozens|hundreds|"
-                                   r"thousands|millions|billions|million|billion|trillion|none|no|zero|all|most|"
-                                   r"separuh|setengah|puluhan|ratusan|ribuan|jutaan|beberapa)\b", re.IGNORECASE)
+_DIGIT_OR_NUMBER_WORD = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|\w+teen|\w+ty|half|quarter|third|several|few|dozens|"
+                                   r"hundreds|thousands|millions|billions|million|billion|trillion|none|no|zero|all|most|"
+                                   r"once|twice|thrice|single|both|pair|couple|never|every|each|majority|minority|"
+                                   r"infinite(?:ly)?|number|handful|numerous|multiple|many|some|various|countless|"
+                                   r"nothing|sole|only|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+                                   r"\w+teenth|\w+ieth|"
+                                   r"\w*belas|\w*puluh|\w*ratus|\w*ribu|sekali|separuh|setengah|puluhan|ratusan|ribuan|"
+                                   r"jutaan|beberapa|banyak|semua)\b", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow much\b|\bberapa\b|\bwhat (?:price|cost)\b", re.IGNORECASE)
 _DATE_WORDS = (rf"{_MONTHS}|{_NUMBER_WORDS}|the|of|in|on|by|early|late|mid|end|years?|months?|weeks?|first|second|"
                r"half|quarter|beginning|start|middle|spring|summer|autumn|fall|winter|next|last|this|later|earlier")
@@ -361,6 +366,13 @@ _ASKS_DATE = re.compile(r"^\W*(?:when|kapan)\b|\b(?:what|which|in what) (?:year|
 _TIME_NOUNS = {_stem(w) for w in """time period era age decade century year month day date season quarter half phase
 point stage moment deadline generation semester term window frame span interval timeline tahun bulan hari tanggal
 masa periode""".split()}
+_HOW_MANY = re.compile(r"\bhow many\s+([^?]*)", re.IGNORECASE)
+_TIME_UNIT = (r"years?|months?|weeks?|days?|nights?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|"
+              r"tahun|bulan|minggu|hari|malam|jam|menit|detik")
+# a length of time, a figure and at most two words before its unit ("more than a few rough years")
+_DURATION = re.compile(rf"(?:\d|\b(?:{_NUMBER_WORDS}|few|several|couple|many))[\w’'.,-]*(?:\s+[\w’'-]+){{0,2}}?\s*-?"
+                       rf"\b(?:{_TIME_UNIT})\W*$", re.IGNORECASE)
+_RATE = re.compile(rf"\b(?:per|every|each|an?\s+(?:{_TIME_UNIT})|setiap|tiap)\b", re.IGNORECASE)  # "150,000 a night"
 _MONEY_WORDS = re.compile(r"\b(?:money|euros?|dollars?|yen|pounds?|rupiah|cost|costs|price|paid|pay|spend|spent|"
                           r"worth|budget|revenue|sales|profit|loss|funding|invest\w*|harga|biaya)\b", re.IGNORECASE)
 
@@ -397,8 +409,9 @@ def _kinds(span: str) -> set[str]:
 
 def misfit(question: str, span: str) -> str:
     """Why `span` cannot answer `question` by its type alone ('' when it can): a count answered with an
-    amount of money, a price with a percentage, a date with a sum, a name with a figure, or nothing but the
-    question's own figures. Only plain clashes count; anything unclear fits."""
+    amount of money, a length of time or no number at all, a price with a percentage, a date with a sum, a
+    name with a figure, or nothing but the question's own figures. Only plain clashes count; anything unclear
+    fits."""
     qtype, kinds = classify(question), _kinds(span)
     given = set(_FIGURE.findall(question))
     left = _FIGURE.sub(lambda m: "" if m.group(0) in given else m.group(0), span)
@@ -415,6 +428,12 @@ def misfit(question: str, span: str) -> str:
     elif qtype is QUANTITY and re.search(r"\bhow many\b", question, re.IGNORECASE):
         if "money" in kinds and not _MONEY_WORDS.search(question):
             return "the question asks for a count, not an amount of money"
+        if "number" not in kinds:
+            return "the question asks for a count, and it holds no number"
+        counted = _counted(question)
+        if (counted and _DURATION.search(span) and not _RATE.search(span) and not set(terms(counted)) & _stems(span)
+                and not re.search(rf"\b(?:{_TIME_UNIT})\b", counted, re.IGNORECASE)):
+            return "the question asks for a count, not a length of time"
     elif qtype is DATE and _ASKS_DATE.search(question):
         if "money" in kinds or "percent" in kinds:
             return "the question asks for a date"
@@ -425,3 +444,13 @@ def misfit(question: str, span: str) -> str:
         if "money" in kinds or (kinds & {"date", "percent"} and "figures only" in kinds):
             return f"the question asks for a {qtype.name}"
     return ""
+
+
+def _counted(question: str) -> str:
+    """What a "how many X ...?" question counts ("How many Twingo-based cars does ..." -> "Twingo-based cars"),
+    '' when it names nothing."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return ""
+    phrase = re.split(r"\b(?:from|of|in|on|for|with|to|by|at|per|did|does|do)\b", _AUX.split(m.group(1))[0])[0]
+    return " ".join(w for w in re.findall(r"[\w’'-]+", phrase) if w.lower() not in STOPWORDS)

@@ -16,6 +16,9 @@ from qa.answer_types import misfit
     ("How much horsepower does the Rogue E-Power produce?", "1.5-liter"),
     ("What is the top speed of the Dacia Spring?", "18,000 euros"),
     ("On which stock exchange was Ampère listed?", "second half of 2023"),
+    ("How many Twingo-based cars does Nissan expect to sell per year?", "more than a few rough years"),  # a length
+    ("How many Twingo-based cars does Nissan expect to sell per year?", "Twingo E-Tech"),  # no number at all
+    ("How many people died in the fire?", "for three days"),
 ])
 def test_plain_clashes_misfit(question, span):
     assert misfit(question, span)
@@ -33,6 +36,12 @@ def test_plain_clashes_misfit(question, span):
     ("During what time frame were the classes limited to 15 students?", "2012-2013"),
     ("When did the 1973 oil crisis begin?", "October 1973"),  # a month besides the echoed year
     ("What will Nissan's version be called?", "retro-tastic"),  # unclear cases fit: the reader decides
+    ("How many years did he rule?", "ten years"),  # a count of years
+    ("In 1940 how many people were sleeping in the Underground stations?", "150,000 a night"),  # a rate
+    ("How many new carriers per year did the subcommittee recommend?", "one every four years"),
+    ("How many people typically come to the games?", "5 - 8 people most weeks"),  # names what it counts
+    ("How many times has Polonia won the cup?", "twice"),
+    ("How many fraternities are part of the university?", "fifteen"),
 ])
 def test_unclear_or_fitting_spans_fit(question, span):
     assert misfit(question, span) == ""
