@@ -346,14 +346,20 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 _FIGURE = re.compile(_NUM)
 _PERCENT = re.compile(r"%|\b(?:percent|per cent|persen)\b", re.IGNORECASE)
-_DIGIT_OR_NUMBER_WORD = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|\w+teen|\w+ty|half|quarter|third|several|few|dozens|"
-                                   r"hundreds|thousands|millions|billions|million|billion|trillion|none|no|zero|all|most|"
-                                   r"once|twice|thrice|single|both|pair|couple|never|every|each|majority|minority|"
-                                   r"infinite(?:ly)?|number|handful|numerous|multiple|many|some|various|countless|"
-                                   r"nothing|sole|only|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
-                                   r"\w+teenth|\w+ieth|"
-                                   r"\w*belas|\w*puluh|\w*ratus|\w*ribu|sekali|separuh|setengah|puluhan|ratusan|ribuan|"
-                                   r"jutaan|beberapa|banyak|semua)\b", re.IGNORECASE)
+_DIGIT_OR_NUMBER_WORD = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|half|quarter|third|several|few|dozens|hundreds|"
+                                   r"thousands|millions|billions|million|billion|trillion|none|no|zero|all|most|"
+                                   r"separuh|setengah|puluhan|ratusan|ribuan|jutaan|beberapa)\b", re.IGNORECASE)
+_TIME_UNIT = (r"years?|months?|weeks?|days?|nights?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|"
+              r"tahun|bulan|minggu|hari|malam|jam|menit|detik")
+# what else can answer "how many": "fifteen", "twice", "the fifth time", "both", "a majority", "dua belas"
+_COUNT_WORD = re.compile(r"\b(?:(?:thir|four|fif|six|seven|eigh|nine)teen(?:th)?|"
+                         r"(?:twen|thir|for|fif|six|seven|eigh|nine)(?:ty|tieth)|once|twice|thrice|single|both|pair|"
+                         r"couple|never|every|each|majority|minority|"
+                         r"infinite(?:ly)?|number|handful|numerous|multiple|many|some|various|countless|nothing|sole|"
+                         r"only|first|second|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+                         r"duo|trio|quartet|variety|nobody|zillions?|sebelas|seratus|seribu|sejuta|sekali|belas|puluh|"
+                         rf"ratus|ribu|kali|banyak|semua)\b|^\W*an?\s+(?:{_TIME_UNIT})\b",  # "a year": one
+                         re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow much\b|\bberapa\b|\bwhat (?:price|cost)\b", re.IGNORECASE)
 _DATE_WORDS = (rf"{_MONTHS}|{_NUMBER_WORDS}|the|of|in|on|by|early|late|mid|end|years?|months?|weeks?|first|second|"
                r"half|quarter|beginning|start|middle|spring|summer|autumn|fall|winter|next|last|this|later|earlier")
@@ -367,11 +373,9 @@ _TIME_NOUNS = {_stem(w) for w in """time period era age decade century year mont
 point stage moment deadline generation semester term window frame span interval timeline tahun bulan hari tanggal
 masa periode""".split()}
 _HOW_MANY = re.compile(r"\bhow many\s+([^?]*)", re.IGNORECASE)
-_TIME_UNIT = (r"years?|months?|weeks?|days?|nights?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|"
-              r"tahun|bulan|minggu|hari|malam|jam|menit|detik")
 # a length of time, a figure and at most two words before its unit ("more than a few rough years")
-_DURATION = re.compile(rf"(?:\d|\b(?:{_NUMBER_WORDS}|few|several|couple|many))[\w’'.,-]*(?:\s+[\w’'-]+){{0,2}}?\s*-?"
-                       rf"\b(?:{_TIME_UNIT})\W*$", re.IGNORECASE)
+_DURATION = re.compile(rf"(?:\d|\b(?:{_NUMBER_WORDS}|few|several|couple|many))[\w’'.,-]*"
+                       rf"(?:\s+[\w’'-]+){{0,2}}?\s*-?\b(?:{_TIME_UNIT})\W*$", re.IGNORECASE)
 _RATE = re.compile(rf"\b(?:per|every|each|an?\s+(?:{_TIME_UNIT})|setiap|tiap)\b", re.IGNORECASE)  # "150,000 a night"
 _MONEY_WORDS = re.compile(r"\b(?:money|euros?|dollars?|yen|pounds?|rupiah|cost|costs|price|paid|pay|spend|spent|"
                           r"worth|budget|revenue|sales|profit|loss|funding|invest\w*|harga|biaya)\b", re.IGNORECASE)
@@ -428,7 +432,7 @@ def misfit(question: str, span: str) -> str:
     elif qtype is QUANTITY and re.search(r"\bhow many\b", question, re.IGNORECASE):
         if "money" in kinds and not _MONEY_WORDS.search(question):
             return "the question asks for a count, not an amount of money"
-        if "number" not in kinds:
+        if "number" not in kinds and not _COUNT_WORD.search(span):
             return "the question asks for a count, and it holds no number"
         counted = _counted(question)
         if (counted and _DURATION.search(span) and not _RATE.search(span) and not set(terms(counted)) & _stems(span)
