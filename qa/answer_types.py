@@ -372,7 +372,8 @@ _ASKS_DATE = re.compile(r"^\W*(?:when|kapan)\b|\b(?:what|which|in what) (?:year|
 _TIME_NOUNS = {_stem(w) for w in """time period era age decade century year month day date season quarter half phase
 point stage moment deadline generation semester term window frame span interval timeline tahun bulan hari tanggal
 masa periode""".split()}
-_HOW_MANY = re.compile(r"\bhow many\s+([^?]*)", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow many\b(?:\s+([^?]*))?", re.IGNORECASE)  # and what it counts
+_TIME_WORD = re.compile(rf"\b(?:{_TIME_UNIT})\b", re.IGNORECASE)
 # a length of time, a figure and at most two words before its unit ("more than a few rough years")
 _DURATION = re.compile(rf"(?:\d|\b(?:{_NUMBER_WORDS}|few|several|couple|many))[\w’'.,-]*"
                        rf"(?:\s+[\w’'-]+){{0,2}}?\s*-?\b(?:{_TIME_UNIT})\W*$", re.IGNORECASE)
@@ -429,14 +430,14 @@ def misfit(question: str, span: str) -> str:
         if "money" not in kinds and not _FREE.search(span) and (
                 "number" not in kinds or ("percent" in kinds and not _CHANGE.search(question))):
             return "the question asks for an amount of money"
-    elif qtype is QUANTITY and re.search(r"\bhow many\b", question, re.IGNORECASE):
+    elif qtype is QUANTITY and (how_many := _HOW_MANY.search(question)):
         if "money" in kinds and not _MONEY_WORDS.search(question):
             return "the question asks for a count, not an amount of money"
         if "number" not in kinds and not _COUNT_WORD.search(span):
             return "the question asks for a count, and it holds no number"
-        counted = _counted(question)
+        counted = _counted(how_many.group(1) or "")
         if (counted and _DURATION.search(span) and not _RATE.search(span) and not set(terms(counted)) & _stems(span)
-                and not re.search(rf"\b(?:{_TIME_UNIT})\b", counted, re.IGNORECASE)):
+                and not _TIME_WORD.search(counted)):
             return "the question asks for a count, not a length of time"
     elif qtype is DATE and _ASKS_DATE.search(question):
         if "money" in kinds or "percent" in kinds:
@@ -450,11 +451,8 @@ def misfit(question: str, span: str) -> str:
     return ""
 
 
-def _counted(question: str) -> str:
-    """What a "how many X ...?" question counts ("How many Twingo-based cars does ..." -> "Twingo-based cars"),
-    '' when it names nothing."""
-    m = _HOW_MANY.search(question)
-    if not m:
-        return ""
-    phrase = re.split(r"\b(?:from|of|in|on|for|with|to|by|at|per|did|does|do)\b", _AUX.split(m.group(1))[0])[0]
+def _counted(rest: str) -> str:
+    """What a "how many X ...?" question counts, from the words after "how many" ("Twingo-based cars does ..."
+    -> "Twingo-based cars"), '' when it names nothing."""
+    phrase = re.split(r"\b(?:from|of|in|on|for|with|to|by|at|per)\b", _AUX.split(rest)[0])[0]
     return " ".join(w for w in re.findall(r"[\w’'-]+", phrase) if w.lower() not in STOPWORDS)
