@@ -149,8 +149,9 @@ def main() -> None:
     ap.add_argument("--features", nargs="+", default=list(KEPT), choices=calibrate.FEATURES)
     ap.add_argument("--reuse", action="store_true", help="refit on the signals collected by the last run (the "
                     "reader's margins are read again when other weights read them)")
-    ap.add_argument("--new-reader", action="store_true", help="new reader weights: reuse the last run's evidence "
-                    "signals (they do not depend on the reader) and collect the reader's margins again")
+    ap.add_argument("--new-reader", action="store_true", help="new reader weights: keep the evidence model in "
+                    "qa/calibration.json (it does not depend on the reader) and refit the reader's margin only, on "
+                    "margins collected again")
     ap.add_argument("--label", choices=["correct", "answerable"], default="correct",
                     help="positive: the evidence holds a gold answer (correct), or the question has one (answerable)")
     ap.add_argument("--unanswerable-share", type=float, default=calibrate.UNANSWERABLE_SHARE,
@@ -159,9 +160,19 @@ def main() -> None:
     settings = Settings(embedder=args.embedder)
     collected = CACHE / f"signals-{args.embedder}.json"
     weights = shipped_weights()  # the margins are the reader's own: cached with the digest of the weights
-    if (args.reuse or args.new_reader) and collected.exists():
+    table = json.loads(calibrate.CALIBRATION_FILE.read_text()) if calibrate.CALIBRATION_FILE.exists() else {}
+    if args.new_reader and args.embedder in table:
+        # the evidence model does not depend on the reader: keep it, refit the margin on the new reader's own
+        span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
+        if collected.exists():
+            collected.write_text(json.dumps([json.loads(collected.read_text())[0], span_rows, weights]))
+        table[calibrate.SPAN_READER] = fit_reader(span_rows, table[args.embedder], args.unanswerable_share)
+        calibrate.CALIBRATION_FILE.write_text(json.dumps(table, indent=1) + "\n")
+        print(json.dumps({calibrate.SPAN_READER: table[calibrate.SPAN_READER]}, indent=1))
+        return
+    if args.reuse and collected.exists():
         rows, span_rows, *read_by = json.loads(collected.read_text())
-        if args.new_reader or read_by != [weights]:  # --reuse after a candidate's run: read them again
+        if read_by != [weights]:  # a candidate's run read them last: read them again
             span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
             collected.write_text(json.dumps([rows, span_rows, weights]))
     else:
@@ -192,7 +203,6 @@ def main() -> None:
              "accuracy_at_threshold": round(accs[best_t], 4), "heldout_accuracy_at_threshold": round(held_acc[best_t], 4),
              "accuracy_never_abstaining": round(accuracy(usable, np.ones(len(usable)), 0.0, sw), 4),
              "accuracy_always_abstaining": round(accuracy(usable, np.zeros(len(usable)), 0.5, sw), 4)}
-    table = json.loads(calibrate.CALIBRATION_FILE.read_text()) if calibrate.CALIBRATION_FILE.exists() else {}
     table[args.embedder] = model
     table[calibrate.SPAN_READER] = fit_reader(span_rows, model, args.unanswerable_share)
     calibrate.CALIBRATION_FILE.write_text(json.dumps(table, indent=1) + "\n")

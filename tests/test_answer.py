@@ -24,7 +24,8 @@ def ask(question, seed_index, settings):
 @pytest.mark.parametrize("question, expected, docs", [
     pytest.param("Who is Nissan's new boss?", "Ivan Espinosa", {SEED_000, SEED_001}, marks=pytest.mark.xfail(
         reason="the article names him a sentence after 'Nissan's new boss ... bringing back the Silvia': ten of "
-               "the eleven mixes trained past step 2,600 answer 'Silvia' (model card, Known limitations)")),
+               "the eleven mixes trained past step 2,600, and the shipped second pass, answer 'Silvia' (model card, "
+               "Known limitations)")),
     ("How much will the Dacia version cost?", "18,000", {SEED_000, SEED_003}),
     ("What architecture do the Nissan Rogue and the Mitsubishi Outlander share?", "CMF-CD", {SEED_000}),
     ("Who is the CEO of Renault Group?", "Luca de Meo", {"002_11c4eb88deb26ba2", SEED_003}),
