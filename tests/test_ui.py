@@ -132,7 +132,7 @@ def served(collection, tmp_path):
 def test_browser_tour(served):
     url, collection, tmp = served
     seen = tour(url, tmp / "screenshots", tmp)
-    assert "Twingo" in seen["answer"] and "[1] " in seen["answer"]
+    assert seen["answer"].startswith("Twingo") and "[1] " in seen["answer"]
     assert "Twingo" in seen["source"], "the side panel shows the cited article with the quote highlighted"
     assert "Read as a follow-up" in seen["followup"] and "20,000" in seen["followup"]
     assert seen["abstain"].startswith("The articles do not say.") and "do not answer the question" in seen["abstain"]
@@ -152,9 +152,9 @@ def test_gradio_client_reaches_the_same_answer_function(served):
     assert result["text"] == "Luca de Meo" and not result["abstained"]
     c = result["citations"][0]
     assert qa.document(c["doc_id"], index=served[1].index)[c["start"]:c["end"]] == c["quote"]
-    follow = client.predict(question="How much will it cost?", history=["Which car is Nissan basing on the Twingo?"],
-                            api_name="/answer")
-    assert "Twingo" in follow["read_as"] and "20,000" in follow["text"]
+    follow = client.predict(question="How much will it cost?",
+                            history=["Which car will Nissan launch its own version of?"], api_name="/answer")
+    assert "Nissan launch version" in follow["read_as"] and "20,000" in follow["text"]
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/answer"}
 
 

@@ -32,7 +32,7 @@ SOURCE_REF = "#src="  # citation links: #src=<doc id>|<start>|<end>, opened in t
 
 EXAMPLES = [
     "Who is the CEO of Renault Group?",
-    "Which car is Nissan basing on the Twingo?",
+    "Which car will Nissan launch its own version of?",
     "How much will it cost?",
     "Siapa bos baru Nissan?",
     "When could Ampère be floated on the stock market?",

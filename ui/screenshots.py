@@ -92,7 +92,7 @@ def tour(url: str, out: Path, workdir: Path) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     seen = {}
     with browser_page(url) as page:
-        reply = ask(page, "Which car is Nissan basing on the Twingo?")
+        reply = ask(page, "Which car will Nissan launch its own version of?")
         reply.locator("mark").first.wait_for(timeout=WAIT_MS)
         seen["answer"] = reply.inner_text()
         page.screenshot(path=str(out / "1-answer.png"))
