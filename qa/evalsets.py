@@ -53,13 +53,19 @@ def load_jsonl(path: Path) -> EvalSet:
     return EvalSet(path.stem, questions)
 
 
-def load_squad(path: Path, max_articles: int = 0) -> EvalSet:
-    """Each paragraph becomes a document (titled by its article); each question keeps its gold paragraph."""
+def load_squad(path: Path, max_articles: int = 0, whole_articles: bool = False) -> EvalSet:
+    """Each paragraph becomes a document (titled by its article); each question keeps its gold paragraph.
+    `whole_articles`: each article becomes one document, its paragraphs joined by blank lines, so the
+    chunker cuts it as it cuts an uploaded article and retrieval must find the right chunk within it."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     articles = data["data"] if isinstance(data, dict) else [{"title": "", "paragraphs": data}]
     if max_articles:
         articles = articles[:max_articles]
+    if whole_articles:
+        articles = [{"title": a.get("title"), "paragraphs": [
+            {"context": "\n\n".join(p["context"] for p in a["paragraphs"]),
+             "qas": [q for p in a["paragraphs"] for q in p["qas"]]}]} for a in articles]
     documents, questions, seen = [], [], {}
     for a_no, article in enumerate(articles):
         title = article.get("title") or f"article {a_no}"
@@ -70,7 +76,8 @@ def load_squad(path: Path, max_articles: int = 0) -> EvalSet:
             if doc_id is None:
                 doc_id = f"p{len(documents):05d}"
                 seen[digest] = doc_id
-                documents.append(Document(doc_id, f"{title.replace('_', ' ')} ¶{p_no + 1}", repair(context),
+                name = title.replace('_', ' ') if whole_articles else f"{title.replace('_', ' ')} ¶{p_no + 1}"
+                documents.append(Document(doc_id, name, repair(context),
                                           f"{path.name}#{a_no}/{p_no}", digest))
             for qa in para["qas"]:
                 impossible = qa.get("is_impossible", False)

@@ -22,6 +22,7 @@ from .api import answer, default_index
 from .retrieve import retrieve
 from .settings import Settings
 from .store import Index
+from .types import Chunk
 
 NO_THRESHOLD = -1e9
 RANK_DEPTH = 20
@@ -43,6 +44,7 @@ class Result:
     verbatim: bool
     seconds: float
     gold_rank: int | None = None  # rank of the first gold document in the retrieval ranking (1-based)
+    answer_rank: int | None = None  # rank of the first retrieved chunk that holds a gold answer (1-based)
     sure: bool = False  # the span reader was sure enough to answer whatever the evidence threshold
 
 
@@ -105,22 +107,21 @@ def ask(questions: list[evalsets.Question], index: Index, settings: Settings,
                        for c in ans.citations)
         verbatim = verbatim and (not ans.citations or index.documents[ans.citations[0].doc_id].text[
             ans.citations[0].answer_start:ans.citations[0].answer_end] == ans.text)
-        ranking = doc_ranking(index, q.question, settings)
-        gold_rank = next((r for r, d in enumerate(ranking, 1) if d in q.docs), None)
+        chunks = chunk_ranking(index, q.question, settings)
+        docs = list(dict.fromkeys(c.doc_id for c in chunks))[:RANK_DEPTH]
+        gold_rank = next((r for r, d in enumerate(docs, 1) if d in q.docs), None)
+        answer_rank = next((r for r, c in enumerate(chunks[:RANK_DEPTH], 1) if q.answers and contains(c.text, q.answers)),
+                           None)
         results.append(Result(q.qid, q.question, q.kind, q.lang, q.answers, q.docs, ans.text, ans.abstained,
                               ans.score, ans.evidence, [c.doc_id for c in ans.citations], verbatim, seconds,
-                              gold_rank, ans.signals.get("reader", 0.0) >= sure_at))
+                              gold_rank, answer_rank, ans.signals.get("reader", 0.0) >= sure_at))
     return results
 
 
-def doc_ranking(index: Index, question: str, settings: Settings, depth: int = RANK_DEPTH) -> list[str]:
-    """Documents in the order the retriever ranks their best chunk, up to `depth` documents."""
+def chunk_ranking(index: Index, question: str, settings: Settings, depth: int = RANK_DEPTH) -> list[Chunk]:
+    """The retriever's chunks, best first, deep enough to rank `depth` documents by their best chunk."""
     vector = index.embedder.embed_queries([question])[0]
-    ranking: list[str] = []
-    for hit in retrieve(index, question, vector, 4 * depth, settings.retrieval):
-        if hit.chunk.doc_id not in ranking:
-            ranking.append(hit.chunk.doc_id)
-    return ranking[:depth]
+    return [hit.chunk for hit in retrieve(index, question, vector, 4 * depth, settings.retrieval)]
 
 
 def summarize(results: list[Result], threshold: float) -> dict:
@@ -148,6 +149,9 @@ def summarize(results: list[Result], threshold: float) -> dict:
         "recall@5": _mean(r.gold_rank is not None and r.gold_rank <= 5 for r in has),
         "recall@10": _mean(r.gold_rank is not None and r.gold_rank <= 10 for r in has),
         "mrr": _mean(1 / r.gold_rank if r.gold_rank else 0.0 for r in has),
+        # a gold answer in one of the first k chunks (DPR's top-k accuracy): the chunks the reader reads
+        "answer@3": _mean(r.answer_rank is not None and r.answer_rank <= 3 for r in has),
+        "answer@5": _mean(r.answer_rank is not None and r.answer_rank <= 5 for r in has),
         "abstention_precision": _mean(not r.gold for r in results if abstains(r)),
         "false_abstention": _mean(abstains(r) for r in has),
         "abstention_on_unanswerable": _mean(abstains(r) for r in no),

