@@ -22,7 +22,6 @@ from .api import answer, default_index
 from .retrieve import retrieve
 from .settings import Settings
 from .store import Index
-from .types import Chunk
 
 NO_THRESHOLD = -1e9
 RANK_DEPTH = 20
@@ -44,7 +43,7 @@ class Result:
     verbatim: bool
     seconds: float
     gold_rank: int | None = None  # rank of the first gold document in the retrieval ranking (1-based)
-    answer_rank: int | None = None  # rank of the first retrieved chunk that holds a gold answer (1-based)
+    answer_rank: int | None = None  # rank among the top_k chunks retrieved of the first holding a gold answer
     sure: bool = False  # the span reader was sure enough to answer whatever the evidence threshold
 
 
@@ -107,21 +106,17 @@ def ask(questions: list[evalsets.Question], index: Index, settings: Settings,
                        for c in ans.citations)
         verbatim = verbatim and (not ans.citations or index.documents[ans.citations[0].doc_id].text[
             ans.citations[0].answer_start:ans.citations[0].answer_end] == ans.text)
-        chunks = chunk_ranking(index, q.question, settings)
-        docs = list(dict.fromkeys(c.doc_id for c in chunks))[:RANK_DEPTH]
+        vector = index.embedder.embed_queries([q.question])[0]
+        deep = retrieve(index, q.question, vector, 4 * RANK_DEPTH, settings.retrieval)
+        docs = list(dict.fromkeys(hit.chunk.doc_id for hit in deep))[:RANK_DEPTH]
         gold_rank = next((r for r, d in enumerate(docs, 1) if d in q.docs), None)
-        answer_rank = next((r for r, c in enumerate(chunks[:RANK_DEPTH], 1) if q.answers and contains(c.text, q.answers)),
+        read = retrieve(index, q.question, vector, settings.top_k, settings.retrieval)  # what `answer` was given
+        answer_rank = next((r for r, hit in enumerate(read, 1) if q.answers and contains(hit.chunk.text, q.answers)),
                            None)
         results.append(Result(q.qid, q.question, q.kind, q.lang, q.answers, q.docs, ans.text, ans.abstained,
                               ans.score, ans.evidence, [c.doc_id for c in ans.citations], verbatim, seconds,
                               gold_rank, answer_rank, ans.signals.get("reader", 0.0) >= sure_at))
     return results
-
-
-def chunk_ranking(index: Index, question: str, settings: Settings, depth: int = RANK_DEPTH) -> list[Chunk]:
-    """The retriever's chunks, best first, deep enough to rank `depth` documents by their best chunk."""
-    vector = index.embedder.embed_queries([question])[0]
-    return [hit.chunk for hit in retrieve(index, question, vector, 4 * depth, settings.retrieval)]
 
 
 def summarize(results: list[Result], threshold: float) -> dict:
