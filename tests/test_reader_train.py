@@ -145,6 +145,26 @@ def test_inside_swaps_stay_within_the_answers_sentence():
     assert neg.question in ("Who is Mitsubishi's chief?", "Who is Tokyo's chief?")
 
 
+def test_reworded_negatives_turn_a_word_into_its_opposite_or_negate_the_verb():
+    import random
+
+    from qa.reader.data import Record, reworded_negatives
+
+    context = "Jakarta is the largest city of Indonesia. Its governor opened a new railway line in 2019."
+    largest = Record("q1", "What is the largest city of Indonesia?", context, "Jakarta", 0, ["Jakarta"], "t",
+                     "squad11")
+    opened = Record("q2", "When did the governor open a railway line?", context, "2019", context.index("2019"),
+                    ["2019"], "t", "squad11")
+    said = Record("q3", "What is the largest city?", "Jakarta is the largest city, not the smallest.", "Jakarta", 0,
+                  ["Jakarta"], "t", "squad11")  # the paragraph says "smallest" too, and holds a negation
+    indonesian = Record("q4", "Apa kota terbesar?", context, "Jakarta", 0, ["Jakarta"], "t", "tydiqa_id")
+    negs = {n.id: n for n in reworded_negatives([largest, opened, said, indonesian] * 20, 1.0, random.Random(0))}
+    assert negs["q1-opp"].question == "What is the smallest city of Indonesia?"
+    assert negs["q1-opp"].is_impossible and negs["q1-opp"].context == context and negs["q1-opp"].source == "squad11-opp"
+    assert negs["q2-not"].question == "When didn't the governor open a railway line?"
+    assert not any(k.startswith(("q3", "q4")) for k in negs)
+
+
 def test_training_imports_leave_out_the_retrieval_stack():
     """A lent GPU machine has torch and transformers but not the retrieval stack: training, export and
     packing must import without it (PyStemmer, which the swapped pairs use, travels as a wheel)."""

@@ -394,6 +394,74 @@ def mentioned_swapped_negatives(records: list[Record], share: float, rng,
     return out
 
 
+# Opposites SQuAD 2.0's writers swapped in ("largest" -> "smallest"; 20% of its unanswerables as annotated by
+# SQuAD2-CR): common English comparison, direction and change words, each way.
+_OPPOSITES = dict(pair for a, b in (
+    ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"), ("more", "less"),
+    ("highest", "lowest"), ("high", "low"), ("higher", "lower"), ("longest", "shortest"), ("long", "short"),
+    ("earliest", "latest"), ("early", "late"), ("earlier", "later"), ("before", "after"), ("north", "south"),
+    ("east", "west"), ("northern", "southern"), ("eastern", "western"), ("increase", "decrease"),
+    ("increased", "decreased"), ("rise", "fall"), ("won", "lost"), ("win", "lose"), ("major", "minor"),
+    ("maximum", "minimum"), ("top", "bottom"), ("upper", "lower"), ("inner", "outer"), ("internal", "external"),
+    ("oldest", "newest"), ("ancient", "modern"), ("began", "ended"), ("start", "end"), ("started", "ended"),
+    ("opened", "closed"), ("buy", "sell"), ("bought", "sold"), ("import", "export"), ("imported", "exported"),
+    ("positive", "negative"), ("success", "failure"), ("successful", "unsuccessful"), ("accepted", "rejected"),
+    ("allowed", "banned"), ("included", "excluded"), ("above", "below"), ("inside", "outside"),
+    ("private", "public"), ("rich", "poor"), ("strongest", "weakest"), ("strong", "weak"), ("hot", "cold"),
+    ("wet", "dry"), ("male", "female"), ("men", "women"), ("legal", "illegal"), ("common", "rare"),
+    ("cheap", "expensive"), ("fastest", "slowest"), ("fast", "slow"), ("large", "small"), ("wide", "narrow"),
+    ("deep", "shallow"), ("youngest", "oldest"), ("primary", "secondary"), ("gain", "loss"), ("profit", "loss"),
+    ("supported", "opposed"), ("support", "oppose"), ("majority", "minority"), ("best", "worst"),
+    ("better", "worse"), ("victory", "defeat"), ("born", "died"), ("birth", "death"), ("created", "destroyed"),
+    ("raised", "lowered"), ("added", "removed"), ("lowest", "highest"), ("increasing", "decreasing"),
+    ("southernmost", "northernmost"), ("easternmost", "westernmost"), ("inland", "coastal"), ("entered", "left"),
+) for pair in ((a, b), (b, a)) if pair[0] not in ("lower", "loss", "oldest", "highest", "left"))
+# "What did X invent?" -> "What didn't X invent?"; "Who was the first ...?" -> "Who was not the first ...?"
+_CONTRACTED = {"did": "didn't", "does": "doesn't", "do": "don't", "can": "can't", "could": "couldn't",
+               "would": "wouldn't", "will": "won't", "has": "hasn't", "have": "haven't", "had": "hadn't",
+               "should": "shouldn't"}
+_COPULAS = ("is", "was", "are", "were")
+_NEGATIONS = re.compile(r"\b(?:not|never|no|none|nor|without)\b|n't\b", re.I)
+
+
+def reworded_negatives(records: list[Record], share: float, rng) -> list[Record]:
+    """Unanswerable pairs of SQuAD 2.0's "negation" and "antonym" kinds (29% of its unanswerables as annotated
+    by SQuAD2-CR; name swaps are `mentioned_swapped_negatives`): an English question on its own paragraph with
+    a word the paragraph uses turned into its opposite ("the largest city" -> "the smallest city", when the
+    paragraph never says "smallest"), or its verb negated ("What did Tesla invent?" -> "What didn't Tesla
+    invent?", when the answer's sentence holds no negation), so nearly every word still matches. About `share`
+    of the answerable English questions that allow an opposite get one, and about a third of that of the ones
+    that allow only a negation."""
+    out = []
+    for r in records:
+        if r.is_impossible or r.source.startswith(INDONESIAN_SOURCES) or rng.random() >= share:
+            continue
+        a_start, a_end = r.answer_start, r.answer_start + len(r.answer_text)
+        holder = "".join(r.context[b:e] for b, e in _sentence_spans(r.context) if b < a_end and e > a_start)
+        said = {w.lower() for w in _WORD.findall(r.context)}
+        words = list(_WORD.finditer(r.question))
+        opposites = [(m, _OPPOSITES[m.group().lower()]) for m in words
+                     if m.group().lower() in _OPPOSITES and m.group().lower() in said
+                     and _OPPOSITES[m.group().lower()] not in said]
+        negatable = [] if _NEGATIONS.search(r.question) or _NEGATIONS.search(holder) else [
+            m for m in words[1:3] if m.group().lower() in _CONTRACTED or m.group().lower() in _COPULAS]
+        if not opposites and (not negatable or rng.random() >= 0.35):  # negations are 9% of SQuAD 2.0's, opposites 20%
+            continue
+        if opposites:
+            m, new = rng.choice(opposites)
+            new = new.capitalize() if m.group()[0].isupper() else new
+            kind = "-opp"
+        else:
+            m = negatable[0]
+            word = m.group().lower()
+            new = m.group() + " not" if word in _COPULAS else _CONTRACTED[word]
+            new = new[0].upper() + new[1:] if m.group()[0].isupper() else new
+            kind = "-not"
+        question = r.question[:m.start()] + new + r.question[m.end():]
+        out.append(Record(r.id + kind, question, r.context, "", None, [], r.title, r.source + kind))
+    return out
+
+
 def dev_records() -> dict[str, list[Record]]:
     """Dev splits (never test sets): the held-out SQuAD 1.1 articles with same-article negatives
     (English) and IDK-MRC valid (Indonesian, with its own unanswerables)."""

