@@ -413,9 +413,9 @@ _OPPOSITES = dict(pair for a, b in (
     ("deep", "shallow"), ("youngest", "oldest"), ("primary", "secondary"), ("gain", "loss"), ("profit", "loss"),
     ("supported", "opposed"), ("support", "oppose"), ("majority", "minority"), ("best", "worst"),
     ("better", "worse"), ("victory", "defeat"), ("born", "died"), ("birth", "death"), ("created", "destroyed"),
-    ("raised", "lowered"), ("added", "removed"), ("lowest", "highest"), ("increasing", "decreasing"),
+    ("raised", "lowered"), ("added", "removed"), ("increasing", "decreasing"),
     ("southernmost", "northernmost"), ("easternmost", "westernmost"), ("inland", "coastal"), ("entered", "left"),
-) for pair in ((a, b), (b, a)) if pair[0] not in ("lower", "loss", "oldest", "highest", "left"))
+) for pair in ((a, b), (b, a)) if pair[0] not in ("lower", "loss", "left"))  # two opposites each: never swapped
 # "What did X invent?" -> "What didn't X invent?"; "Who was the first ...?" -> "Who was not the first ...?"
 _CONTRACTED = {"did": "didn't", "does": "doesn't", "do": "don't", "can": "can't", "could": "couldn't",
                "would": "wouldn't", "will": "won't", "has": "hasn't", "have": "haven't", "had": "hadn't",
