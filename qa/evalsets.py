@@ -68,7 +68,7 @@ def load_squad(path: Path, max_articles: int = 0, whole_articles: bool = False) 
              "qas": [q for p in a["paragraphs"] for q in p["qas"]]}]} for a in articles]
     documents, questions, seen = [], [], {}
     for a_no, article in enumerate(articles):
-        title = article.get("title") or f"article {a_no}"
+        title = (article.get("title") or f"article {a_no}").replace("_", " ")
         for p_no, para in enumerate(article["paragraphs"]):
             context = para["context"]
             digest = hashlib.sha256(context.encode()).hexdigest()
@@ -76,8 +76,7 @@ def load_squad(path: Path, max_articles: int = 0, whole_articles: bool = False) 
             if doc_id is None:
                 doc_id = f"p{len(documents):05d}"
                 seen[digest] = doc_id
-                name = title.replace('_', ' ') if whole_articles else f"{title.replace('_', ' ')} ¶{p_no + 1}"
-                documents.append(Document(doc_id, name, repair(context),
+                documents.append(Document(doc_id, title if whole_articles else f"{title} ¶{p_no + 1}", repair(context),
                                           f"{path.name}#{a_no}/{p_no}", digest))
             for qa in para["qas"]:
                 impossible = qa.get("is_impossible", False)

@@ -449,14 +449,13 @@ def reworded_negatives(records: list[Record], share: float, rng) -> list[Record]
             continue
         if opposites:
             m, new = rng.choice(opposites)
-            new = new.capitalize() if m.group()[0].isupper() else new
             kind = "-opp"
         else:
             m = negatable[0]
             word = m.group().lower()
             new = m.group() + " not" if word in _COPULAS else _CONTRACTED[word]
-            new = new[0].upper() + new[1:] if m.group()[0].isupper() else new
             kind = "-not"
+        new = new[0].upper() + new[1:] if m.group()[0].isupper() else new
         question = r.question[:m.start()] + new + r.question[m.end():]
         out.append(Record(r.id + kind, question, r.context, "", None, [], r.title, r.source + kind))
     return out

@@ -59,8 +59,7 @@ ANNEALED = "annealed.safetensors"  # the run's checkpoint after `--anneal` steps
 CHUNK_QUESTIONS = 512  # questions turned into windows at a time (one seeded batch order each)
 # options added after the first runs, with the value those runs had (dropout: the base's 0.1)
 LATER_OPTIONS = {"removed": 0.0, "swapped": 0.0, "far": 0.0, "mentioned": 0.0, "inside": 0.0, "reworded": 0.0,
-                 "dropout": 0.1,
-                 "freeze_layers": 0}
+                 "dropout": 0.1, "freeze_layers": 0}
 DEFAULT_WORK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qa" / "reader-run"
 
 
@@ -126,8 +125,7 @@ def training_order(seed: int, negatives: float, removed: float = 0.0, swapped: f
     with `removed`, answer-removed ones, with `swapped`, entity-swapped ones, with `mentioned`, ones whose
     name is swapped for another their paragraph mentions (outside the answer's sentence, or with `inside`,
     within it), with `reworded`, ones with a word turned into its opposite or the verb negated, with `far`,
-    second copies of questions answered away from the sentence that repeats their
-    words)."""
+    second copies of questions answered away from the sentence that repeats their words)."""
     rng = random.Random(seed)
     recs = data.training_records()
     extra = data.same_article_negatives(recs, negatives, rng)
